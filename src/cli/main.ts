@@ -1,0 +1,21 @@
+/**
+ * The `trirl` command line: argv → typed options → one library call → JSON on stdout.
+ * The only place that exits the process or decides exit codes. Each command group lives in
+ * its own file and registers itself here.
+ */
+import { Command } from "commander";
+
+const program = new Command("trirl")
+  .description("Safety-align tool-using Qwen agents with tri-modal RL rewards (LoRA + GRPO, TensorFlow.js)")
+  .showHelpAfterError()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+// Each register function adds its subcommands to `program`.
+const registrations: ((p: Command) => void)[] = [];
+for (const register of registrations) register(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`trirl: ${message}\n`);
+  process.exitCode = 1;
+});
