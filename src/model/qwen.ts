@@ -1,0 +1,141 @@
+/**
+ * Qwen2 / Qwen3 causal LM forward pass in tfjs: embeddings → L × (RMSNorm, GQA attention with
+ * RoPE, RMSNorm, SwiGLU MLP) → final RMSNorm → LM head. Reference: transformers
+ * `modeling_qwen2.py` / `modeling_qwen3.py` (Qwen3 adds per-head q/k RMSNorm before RoPE and
+ * drops the q/k/v bias). Supports left-padded batches and an incremental KV cache.
+ * LoRA appears here only as an optional low-rank term in `linear()`; nothing here knows RL.
+ *
+ * Shape legend: B batch, T time (new tokens), S cache + new keys, C hidden, H query heads,
+ * K kv heads, G = H / K, D head dim, F MLP width, V vocab, N rollouts in a step.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { KvCache } from "./kv-cache.ts";
+import { ropeTables } from "./rope.ts";
+import type { Linear, QwenModel } from "./weights.ts";
+
+/** Low-rank update y += scale · (x Aᵀ) Bᵀ for one linear; A: [r, in], B: [out, r] (PEFT layout). */
+export type LoraTerm = { a: tf.Tensor2D; b: tf.Tensor2D; scale: number };
+/** LoRA terms by HF module path ("model.layers.0.self_attn.q_proj"); absent = base model. */
+export type Adapters = ReadonlyMap<string, LoraTerm>;
+
+export type ForwardInput = {
+  ids: tf.Tensor2D; // [B, T] int32
+  /** Position of each new token, `cumsum(mask) - 1` for left padding. [B, T] int32 */
+  positions: tf.Tensor2D;
+  /** 1 for a real key, 0 for padding, over cached + new keys. [B, S] float32 */
+  keyMask: tf.Tensor2D;
+  cache?: KvCache;
+  adapters?: Adapters;
+};
+
+export type ForwardOutput = {
+  hidden: tf.Tensor3D; // [B, T, C] after the final norm
+  /** Cache extended by this call's keys/values (only when an input cache was given). */
+  cache?: KvCache;
+};
+
+const NEG_INF = -1e9; // finite: a fully masked row (a pad query) must not produce NaN
+
+export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor {
+  return tf.tidy(() => x.mul(x.square().mean(-1, true).add(eps).rsqrt()).mul(weight));
+}
+
+/** x: [..., in] → [..., out]; HF weight layout [out, in]. */
+export function linear(x: tf.Tensor, lin: Linear, adapters?: Adapters): tf.Tensor {
+  return tf.tidy(() => {
+    const inDim = x.shape[x.shape.length - 1];
+    const x2 = x.reshape([-1, inDim]); // [B·T, in]
+    let y = tf.matMul(x2, lin.weight, false, true);
+    if (lin.bias) y = y.add(lin.bias);
+    const lora = adapters?.get(lin.key);
+    if (lora) y = y.add(tf.matMul(tf.matMul(x2, lora.a, false, true), lora.b, false, true).mul(lora.scale));
+    return y.reshape([...x.shape.slice(0, -1), lin.weight.shape[0]]);
+  });
+}
+
+/** rotate_half RoPE (HF): x·cos + rotate(x)·sin, x: [B, h, T, D], cos/sin: [B, 1, T, D]. */
+function applyRope(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4D {
+  const half = x.shape[3] / 2;
+  const [x1, x2] = tf.split(x, [half, half], 3);
+  const rotated = tf.concat([x2.neg(), x1], 3);
+  return x.mul(cos).add(rotated.mul(sin)) as tf.Tensor4D;
+}
+
+/** Additive attention bias [B, 1, T, S]: causal over absolute slots, and padded keys masked. */
+function attentionBias(keyMask: tf.Tensor2D, queryLen: number): tf.Tensor4D {
+  const [b, s] = keyMask.shape;
+  const past = s - queryLen;
+  // query i sits at slot past + i and may see slots ≤ past + i
+  const causal = tf.linalg.bandPart(tf.ones([queryLen, s]), -1, past) as tf.Tensor2D; // [T, S]
+  const allowed = causal.reshape([1, 1, queryLen, s]).mul(keyMask.reshape([b, 1, 1, s]));
+  return tf.sub(1, allowed).mul(NEG_INF) as tf.Tensor4D;
+}
+
+type AttentionInput = { x: tf.Tensor3D; layer: number; cos: tf.Tensor; sin: tf.Tensor; bias: tf.Tensor4D };
+
+function attention(model: QwenModel, inp: AttentionInput, opts: ForwardInput, cacheOut: KvCache | undefined) {
+  const { numHeads: h, numKvHeads: k, headDim: d, rmsNormEps: eps } = model.config;
+  const w = model.weights.layers[inp.layer];
+  const [b, t] = inp.x.shape;
+  const heads = (lin: Linear, n: number, norm?: tf.Tensor1D) => {
+    let y = linear(inp.x, lin, opts.adapters).reshape([b, t, n, d]); // [B, T, n, D]
+    if (norm) y = rmsNorm(y, norm, eps); // Qwen3 norms q/k per head *before* RoPE
+    return y.transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, n, T, D]
+  };
+  const q = applyRope(heads(w.linears.q_proj, h, w.qNorm), inp.cos, inp.sin).mul(1 / Math.sqrt(d));
+  let keys = applyRope(heads(w.linears.k_proj, k, w.kNorm), inp.cos, inp.sin);
+  let values = heads(w.linears.v_proj, k);
+  const past = opts.cache?.layers[inp.layer];
+  if (past) {
+    keys = tf.concat([past.keys, keys], 2); // [B, K, S, D]
+    values = tf.concat([past.values, values], 2);
+  }
+  if (cacheOut) cacheOut.layers.push({ keys, values });
+  const s = keys.shape[2];
+  // GQA without copying K/V: query heads h = kv·G + g, so [B, H, T, D] → [B, K, G·T, D]
+  const qGrouped = q.reshape([b, k, (h / k) * t, d]);
+  const scores = tf.matMul(qGrouped, keys, false, true).reshape([b, h, t, s]).add(inp.bias); // [B, H, T, S]
+  const probs = tf.softmax(scores, -1).reshape([b, k, (h / k) * t, s]);
+  const out = tf.matMul(probs, values).reshape([b, h, t, d]).transpose([0, 2, 1, 3]).reshape([b, t, h * d]);
+  return linear(out, w.linears.o_proj, opts.adapters) as tf.Tensor3D;
+}
+
+function mlp(model: QwenModel, layer: number, x: tf.Tensor, adapters?: Adapters): tf.Tensor {
+  const l = model.weights.layers[layer].linears;
+  const gate = linear(x, l.gate_proj, adapters);
+  return linear(gate.mul(tf.sigmoid(gate)).mul(linear(x, l.up_proj, adapters)), l.down_proj, adapters);
+}
+
+/**
+ * Runs the decoder over `ids` and returns the final hidden states. The returned tensors (and the
+ * new cache, if one was passed in) are owned by the caller; the input cache is not disposed.
+ */
+export function forward(model: QwenModel, opts: ForwardInput): ForwardOutput {
+  return tf.tidy(() => {
+    const { ids, positions, keyMask } = opts;
+    const cfg = model.config;
+    const [b, t] = ids.shape;
+    const { cos, sin } = ropeTables(cfg.headDim, cfg.ropeTheta, positions); // [B, T, D]
+    const rope = { cos: cos.reshape([b, 1, t, cfg.headDim]), sin: sin.reshape([b, 1, t, cfg.headDim]) };
+    const bias = attentionBias(keyMask, t);
+    const cacheOut: KvCache | undefined = opts.cache ? { layers: [] } : undefined;
+    let x = tf.gather(model.weights.embed, ids) as tf.Tensor as tf.Tensor3D; // [B, T, C]
+    for (let i = 0; i < cfg.numLayers; i++) {
+      const w = model.weights.layers[i];
+      const attn = attention(model, { x: rmsNorm(x, w.inputNorm, cfg.rmsNormEps) as tf.Tensor3D, layer: i, ...rope, bias }, opts, cacheOut);
+      x = x.add(attn);
+      x = x.add(mlp(model, i, rmsNorm(x, w.postAttentionNorm, cfg.rmsNormEps), opts.adapters));
+    }
+    const hidden = rmsNorm(x, model.weights.finalNorm, cfg.rmsNormEps) as tf.Tensor3D;
+    return cacheOut ? { hidden, cache: cacheOut } : { hidden };
+  });
+}
+
+/** hidden: [..., C] → logits [..., V]. Call it only on the positions whose logits you need. */
+export function lmHead(model: QwenModel, hidden: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const c = hidden.shape[hidden.shape.length - 1];
+    const logits = tf.matMul(hidden.reshape([-1, c]), model.weights.lmHead, false, true);
+    return logits.reshape([...hidden.shape.slice(0, -1), model.config.vocabSize]);
+  });
+}

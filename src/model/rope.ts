@@ -1,0 +1,28 @@
+/**
+ * Rotary position embedding tables (HF "default" rope: inv_freq = θ^(−2i/D), duplicated halves
+ * for rotate_half). Angles are computed in float64 in JS and rounded once, so long positions do
+ * not lose precision the way a float32 `position · inv_freq` product does.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** positions: [B, T] int32 → cos, sin: [B, T, D]. */
+export function ropeTables(headDim: number, theta: number, positions: tf.Tensor2D): { cos: tf.Tensor3D; sin: tf.Tensor3D } {
+  const [b, t] = positions.shape;
+  const pos = positions.dataSync();
+  const half = headDim / 2;
+  const invFreq = Array.from({ length: half }, (_, i) => 1 / theta ** ((2 * i) / headDim));
+  const cos = new Float32Array(b * t * headDim);
+  const sin = new Float32Array(b * t * headDim);
+  for (let n = 0; n < b * t; n++) {
+    for (let i = 0; i < half; i++) {
+      const angle = pos[n] * invFreq[i];
+      const c = Math.cos(angle);
+      const s = Math.sin(angle);
+      cos[n * headDim + i] = c;
+      cos[n * headDim + half + i] = c;
+      sin[n * headDim + i] = s;
+      sin[n * headDim + half + i] = s;
+    }
+  }
+  return { cos: tf.tensor3d(cos, [b, t, headDim]), sin: tf.tensor3d(sin, [b, t, headDim]) };
+}
