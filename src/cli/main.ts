@@ -4,6 +4,7 @@
  * its own file and registers itself here.
  */
 import { Command } from "commander";
+import { registerModelCommands } from "./model.ts";
 
 const program = new Command("trirl")
   .description("Safety-align tool-using Qwen agents with tri-modal RL rewards (LoRA + GRPO, TensorFlow.js)")
@@ -11,7 +12,7 @@ const program = new Command("trirl")
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 // Each register function adds its subcommands to `program`.
-const registrations: ((p: Command) => void)[] = [];
+const registrations: ((p: Command) => void)[] = [registerModelCommands];
 for (const register of registrations) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

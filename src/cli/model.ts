@@ -1,0 +1,108 @@
+/**
+ * Model commands (SPEC §6): `trirl logits`, `trirl generate`. Both work on a model folder with no
+ * tokenizer files (ids in, ids/logits out) and print full-precision float32 values as JSON.
+ */
+import fs from "node:fs";
+import { Command, Option } from "commander";
+import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
+import { BACKENDS, initBackend, type BackendName } from "../model/backend.ts";
+import { generate } from "../model/generate.ts";
+import { tokenBatch, disposeBatch } from "../model/inputs.ts";
+import { forward, lmHead } from "../model/qwen.ts";
+import { disposeModel, loadModel } from "../model/weights.ts";
+import { seededRng } from "../util/rng.ts";
+import { parseFloatOption, parseIntOption, printJson } from "./output.ts";
+
+export const backendOption = () =>
+  new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default("wasm" satisfies BackendName);
+
+const LogitsInput = z.strictObject({
+  input_ids: z.array(z.array(z.number().int().nonnegative()).min(1)).min(1),
+  attention_mask: z.array(z.array(z.union([z.literal(0), z.literal(1)]))).nullable().default(null),
+});
+
+function readLogitsInput(file: string, vocabSize: number): z.infer<typeof LogitsInput> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (cause) {
+    throw new Error(`--input ${file}: cannot read JSON (${(cause as Error).message})`, { cause });
+  }
+  const parsed = LogitsInput.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`--input ${file}: field "${issue.path.join(".")}": ${issue.message}`);
+  }
+  const { input_ids: ids, attention_mask: mask } = parsed.data;
+  const t = ids[0].length;
+  ids.forEach((row, b) => {
+    if (row.length !== t) throw new Error(`--input ${file}: input_ids rows differ in length (row ${b} has ${row.length}, row 0 has ${t})`);
+    const bad = row.find((id) => id >= vocabSize);
+    if (bad !== undefined) throw new Error(`--input ${file}: input_ids[${b}] contains ${bad}, outside the vocabulary (size ${vocabSize})`);
+    if (mask && mask[b]?.length !== t) throw new Error(`--input ${file}: attention_mask[${b}] does not match input_ids[${b}] in length`);
+  });
+  if (mask && mask.length !== ids.length) throw new Error(`--input ${file}: attention_mask has ${mask.length} rows, input_ids ${ids.length}`);
+  return parsed.data;
+}
+
+async function logitsCommand(opts: { model: string; input: string; backend: BackendName }) {
+  await initBackend(opts.backend);
+  const model = loadModel(opts.model);
+  const input = readLogitsInput(opts.input, model.config.vocabSize);
+  const batch = tokenBatch(input.input_ids, input.attention_mask);
+  const { hidden } = forward(model, batch);
+  const logits = lmHead(model, hidden);
+  printJson({ logits: await logits.array() });
+  tf.dispose([hidden, logits]);
+  disposeBatch(batch);
+  disposeModel(model);
+}
+
+type GenerateCliOptions = {
+  model: string; promptIds: number[]; maxNewTokens: number; temperature: number;
+  topK: number; topP: number; seed: number; backend: BackendName;
+};
+
+async function generateCommand(opts: GenerateCliOptions) {
+  await initBackend(opts.backend);
+  const model = loadModel(opts.model);
+  const v = model.config.vocabSize;
+  const bad = opts.promptIds.find((id) => id >= v);
+  if (bad !== undefined) throw new Error(`--prompt-ids: ${bad} is outside the vocabulary (size ${v})`);
+  const [out] = await generate(model, [opts.promptIds], {
+    ...opts,
+    stopIds: model.config.eosTokenIds.filter((id) => id < v),
+    rngs: [seededRng(opts.seed)],
+  });
+  printJson({ output_ids: [...opts.promptIds, ...out.tokens] });
+  disposeModel(model);
+}
+
+function parseIdList(raw: string): number[] {
+  const ids = raw.split(",").map((s) => s.trim());
+  if (ids.some((s) => !/^\d+$/.test(s))) throw new Error(`--prompt-ids: expected comma-separated token ids, got "${raw}"`);
+  return ids.map(Number);
+}
+
+export function registerModelCommands(program: Command): void {
+  program
+    .command("logits")
+    .description('print {"logits": [B][T][V]} for the input ids (float32, full precision)')
+    .requiredOption("--model <dir>", "Hugging Face checkpoint folder")
+    .requiredOption("--input <file>", 'JSON {"input_ids": [[…]], "attention_mask": [[…]] or null}')
+    .addOption(backendOption())
+    .action(logitsCommand);
+  program
+    .command("generate")
+    .description('print {"output_ids": [...]}: prompt + new tokens (temperature 0 = greedy)')
+    .requiredOption("--model <dir>", "Hugging Face checkpoint folder")
+    .requiredOption("--prompt-ids <ids>", "comma-separated prompt token ids", parseIdList)
+    .requiredOption("--max-new-tokens <n>", "tokens to generate at most", parseIntOption("--max-new-tokens", 1))
+    .option("--temperature <t>", "sampling temperature; 0 = greedy", parseFloatOption("--temperature", 0), 0)
+    .option("--top-k <k>", "keep the k most likely tokens; 0 = off", parseIntOption("--top-k", 0), 0)
+    .option("--top-p <p>", "nucleus sampling mass; 1 = off", parseFloatOption("--top-p", 0), 1)
+    .option("--seed <n>", "sampling seed", parseIntOption("--seed", 0), 0)
+    .addOption(backendOption())
+    .action(generateCommand);
+}

@@ -1,0 +1,84 @@
+/**
+ * Batched generation with a KV cache: left-pads the prompts, prefills once, then decodes one
+ * token per row per step, reading back only the last position's logits ([B, V], never [B, T, V]).
+ * Each row has its own RNG so a row's tokens do not depend on what else is in the batch.
+ * Rows stop at a stop id (the stop token is kept) or after `maxNewTokens`.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { assert } from "../util/assert.ts";
+import type { Rng } from "../util/rng.ts";
+import { disposeCache, emptyCache, type KvCache } from "./kv-cache.ts";
+import { forward, lmHead, type Adapters } from "./qwen.ts";
+import { sampleToken, type SamplingOptions } from "./sample.ts";
+import type { QwenModel } from "./weights.ts";
+
+export type GenerateOptions = SamplingOptions & {
+  maxNewTokens: number;
+  stopIds: readonly number[];
+  /** One RNG per prompt. */
+  rngs: readonly Rng[];
+  adapters?: Adapters;
+  padId?: number;
+};
+
+export type Generation = {
+  tokens: number[]; // new tokens, the stop token included
+  logprobs: number[]; // sampler log-prob of each new token
+  finish: "stop" | "length";
+};
+
+type DecodeState = { cache: KvCache; keyMask: number[][]; nextPosition: number[] };
+
+/** Runs the model on `ids` ([B][T], already aligned with the state) and returns last-position logits. */
+async function step(model: QwenModel, state: DecodeState, ids: number[][], positions: number[][], adapters?: Adapters) {
+  const b = ids.length;
+  const t = ids[0].length;
+  const s = state.keyMask[0].length;
+  const idsT = tf.tensor2d(ids.flat(), [b, t], "int32");
+  const posT = tf.tensor2d(positions.flat(), [b, t], "int32");
+  const maskT = tf.tensor2d(state.keyMask.flat(), [b, s], "float32");
+  const out = forward(model, { ids: idsT, positions: posT, keyMask: maskT, cache: state.cache, adapters });
+  const logits = tf.tidy(() => lmHead(model, out.hidden.slice([0, t - 1, 0], [b, 1, -1]).reshape([b, -1]))); // [B, V]
+  tf.dispose([idsT, posT, maskT, out.hidden]);
+  disposeCache(state.cache);
+  state.cache = out.cache!;
+  const values = (await logits.data()) as Float32Array;
+  logits.dispose();
+  const v = model.config.vocabSize;
+  return Array.from({ length: b }, (_, r) => values.subarray(r * v, (r + 1) * v));
+}
+
+export async function generate(model: QwenModel, prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
+  assert(prompts.length > 0 && prompts.every((p) => p.length > 0), "generate: every prompt needs at least one token");
+  assert(opts.rngs.length === prompts.length, `generate: ${opts.rngs.length} rngs for ${prompts.length} prompts`);
+  const width = Math.max(...prompts.map((p) => p.length));
+  const pad = opts.padId ?? 0;
+  const ids = prompts.map((p) => [...Array(width - p.length).fill(pad), ...p]);
+  const keyMask = prompts.map((p) => [...Array(width - p.length).fill(0), ...Array(p.length).fill(1)]);
+  const positions = prompts.map((p) => [...Array(width - p.length).fill(0), ...p.map((_, i) => i)]);
+  const state: DecodeState = { cache: emptyCache(), keyMask, nextPosition: prompts.map((p) => p.length) };
+  const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finish: "length" }));
+  const isDone = prompts.map(() => false);
+  const stop = new Set(opts.stopIds);
+  try {
+    let rows = await step(model, state, ids, positions, opts.adapters);
+    for (let n = 0; n < opts.maxNewTokens; n++) {
+      const next = rows.map((logits, r) => {
+        if (isDone[r]) return pad;
+        const { token, logprob } = sampleToken(logits, opts, opts.rngs[r]);
+        results[r].tokens.push(token);
+        results[r].logprobs.push(logprob);
+        if (stop.has(token)) [isDone[r], results[r].finish] = [true, "stop"];
+        return token;
+      });
+      if (isDone.every(Boolean) || n === opts.maxNewTokens - 1) break;
+      // finished rows keep decoding pad tokens; their outputs are ignored
+      state.keyMask.forEach((row) => row.push(1));
+      rows = await step(model, state, next.map((t) => [t]), state.nextPosition.map((p) => [p]), opts.adapters);
+      state.nextPosition = state.nextPosition.map((p) => p + 1);
+    }
+  } finally {
+    disposeCache(state.cache);
+  }
+  return results;
+}
