@@ -33,11 +33,11 @@ export type Tokenizer = {
   decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string;
   tokenToId(token: string): number | undefined;
   /** `eos_token` of tokenizer_config.json, then `<|im_end|>` and `<|endoftext|>` where present. */
-  eosTokenIds: number[];
+  readonly eosTokenIds: readonly number[];
   /** `pad_token`, else the first eos id (padding is masked out, so any valid id serves). */
-  padTokenId: number;
+  readonly padTokenId: number;
   /** Number of ids, added tokens included (max id + 1). */
-  vocabSize: number;
+  readonly vocabSize: number;
   /** @throws Error when the folder has no chat template, or it fails to render. */
   renderChat: RenderChat;
 };
