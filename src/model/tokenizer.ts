@@ -9,7 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { TokenizerLoader } from "@lenml/tokenizers";
+import { TokenizerLoader, type NSTokenizerConfig, type NSTokenizerJSON } from "@lenml/tokenizers";
 import { z } from "zod";
 import { assert, fail } from "../util/assert.ts";
 import {
@@ -75,42 +75,29 @@ const TokenizerFile = z.object({
   added_tokens: z.array(z.object({ id: z.number().int().nonnegative(), content: z.string() }).loose()),
 });
 
+type SpecialTokenKey = "bos_token" | "eos_token" | "pad_token" | "unk_token";
+
 /** @throws Error naming the file (and a hint) when a file is missing, not JSON, or not a BPE tokenizer. */
 export async function loadTokenizer(dir: string): Promise<Tokenizer> {
   const [jsonPath, configPath] = TOKENIZER_FILES.map((f) => path.join(dir, f));
   const rawJson = await readJson(jsonPath);
   const rawConfig = await readJson(configPath);
-  const tokenizerJSON = parseFile(jsonPath, TokenizerFile, rawJson);
-  const config = parseFile(configPath, TokenizerConfigFile, rawConfig);
-  let lib: ReturnType<typeof TokenizerLoader.fromPreTrained>;
-  try {
-    // The raw objects: the schemas check the keys we rely on and drop the rest.
-    lib = TokenizerLoader.fromPreTrained({ tokenizerJSON: rawJson as typeof tokenizerJSON, tokenizerConfig: rawConfig as object });
-  } catch (cause) {
-    throw new Error(`${jsonPath}: tokenizer could not be built: ${(cause as Error).message}`, { cause });
-  }
+  checkFile(jsonPath, TokenizerFile, rawJson);
+  const config = checkFile(configPath, TokenizerConfigFile, rawConfig);
+  const lib = buildLibrary(jsonPath, rawJson, rawConfig);
   const tokenToId = (s: string) => lib.model.tokens_to_ids.get(s);
   let vocabSize = 0;
   for (const id of lib.model.tokens_to_ids.values()) vocabSize = Math.max(vocabSize, id + 1);
 
-  const named = (key: "bos_token" | "eos_token" | "pad_token" | "unk_token") => {
-    const t = config[key];
-    return t === null || t === undefined ? undefined : typeof t === "string" ? t : t.content;
-  };
-  const idOf = (key: "eos_token" | "pad_token") => {
-    const s = named(key);
+  const special = specialTokenNames(config);
+  const idOf = (key: SpecialTokenKey) => {
+    const s = special[key];
     return s === undefined ? undefined : (tokenToId(s) ?? fail(`${configPath}: ${key} "${s}" is not in ${jsonPath}`));
   };
   const eos = [idOf("eos_token"), tokenToId("<|im_end|>"), tokenToId("<|endoftext|>")];
   const eosTokenIds = [...new Set(eos.filter((id) => id !== undefined))];
   if (eosTokenIds.length === 0)
     fail(`${configPath}: no eos_token, and neither <|im_end|> nor <|endoftext|> is in ${jsonPath}\n${HINT}`);
-
-  const specialTokens: Record<string, string> = {};
-  for (const key of ["bos_token", "eos_token", "pad_token", "unk_token"] as const) {
-    const s = named(key);
-    if (s !== undefined) specialTokens[key] = s;
-  }
   return {
     encode: (text) => lib.encode(text, { add_special_tokens: false }),
     decode: (ids, opts = {}) => {
@@ -123,7 +110,7 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
     eosTokenIds,
     padTokenId: idOf("pad_token") ?? eosTokenIds[0],
     vocabSize,
-    renderChat: chatRenderer(dir, config.chat_template, specialTokens),
+    renderChat: chatRenderer(dir, config.chat_template, special),
   };
 }
 
@@ -163,7 +150,7 @@ export function encodeTurnSuffix(
 function chatRenderer(
   dir: string,
   fromConfig: string | { name: string; template: string }[] | undefined,
-  specialTokens: Record<string, string>,
+  specialTokens: Readonly<Record<string, string>>,
 ): RenderChat {
   const jinjaPath = path.join(dir, "chat_template.jinja");
   let source: string | undefined;
@@ -172,8 +159,31 @@ function chatRenderer(
   else if (fromConfig !== undefined) source = fromConfig.find((t) => t.name === "default")?.template;
   else if (fs.existsSync(jinjaPath)) [source, where] = [fs.readFileSync(jinjaPath, "utf8"), jinjaPath];
   if (source === undefined)
-    return () => fail(`${dir}: no chat_template in tokenizer_config.json and no chat_template.jinja\n${HINT}`);
+    return () =>
+      fail(`${dir}: no chat_template (a string, or a list with "default") in tokenizer_config.json and no chat_template.jinja\n${HINT}`);
   return compileChatTemplate(source, specialTokens, where);
+}
+
+function buildLibrary(jsonPath: string, rawJson: unknown, rawConfig: unknown) {
+  try {
+    // The raw objects: the schemas check the keys we rely on but would drop the rest.
+    return TokenizerLoader.fromPreTrained({
+      tokenizerJSON: rawJson as NSTokenizerJSON.Root,
+      tokenizerConfig: rawConfig as NSTokenizerConfig.Root,
+    });
+  } catch (cause) {
+    throw new Error(`${jsonPath}: tokenizer could not be built: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Token strings of tokenizer_config.json's special-token keys; also the template's variables. */
+function specialTokenNames(config: z.infer<typeof TokenizerConfigFile>): Partial<Record<SpecialTokenKey, string>> {
+  const names: Partial<Record<SpecialTokenKey, string>> = {};
+  for (const key of ["bos_token", "eos_token", "pad_token", "unk_token"] as const) {
+    const t = config[key];
+    if (t !== null && t !== undefined) names[key] = typeof t === "string" ? t : t.content;
+  }
+  return names;
 }
 
 async function readJson(file: string): Promise<unknown> {
@@ -190,7 +200,7 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
-function parseFile<T>(file: string, schema: z.ZodType<T>, raw: unknown): T {
+function checkFile<T>(file: string, schema: z.ZodType<T>, raw: unknown): T {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
