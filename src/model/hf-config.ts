@@ -105,5 +105,22 @@ export function readQwenConfig(dir: string): QwenConfig {
   } catch (cause) {
     throw new Error(`${file}: not valid JSON`, { cause });
   }
-  return toQwenConfig(raw, file);
+  const config = toQwenConfig(raw, file);
+  return { ...config, eosTokenIds: [...new Set([...config.eosTokenIds, ...generationEosIds(dir)])] };
+}
+
+/** `eos_token_id` of `generation_config.json` (HF `generate` stops on these too), if present. */
+function generationEosIds(dir: string): number[] {
+  const file = path.join(dir, "generation_config.json");
+  if (!fs.existsSync(file)) return [];
+  let raw: { eos_token_id?: unknown };
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (cause) {
+    throw new Error(`${file}: not valid JSON`, { cause });
+  }
+  const parsed = tokenIds.safeParse(raw.eos_token_id);
+  if (!parsed.success) throw new Error(`${file}: key "eos_token_id" must be an integer or a list of integers`);
+  const eos = parsed.data;
+  return eos == null ? [] : Array.isArray(eos) ? eos : [eos];
 }

@@ -10,11 +10,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { KvCache } from "./kv-cache.ts";
+import { matMul, matMulFrozen, swapLast } from "./matmul.ts";
 import { ropeTables } from "./rope.ts";
 import type { Linear, QwenModel } from "./weights.ts";
 
-/** Low-rank update y += scale · (x Aᵀ) Bᵀ for one linear; A: [r, in], B: [out, r] (PEFT layout). */
-export type LoraTerm = { a: tf.Tensor2D; b: tf.Tensor2D; scale: number };
+/**
+ * Low-rank update y += scale · (x Aᵀ) Bᵀ for one linear. Held transposed like the base weights:
+ * aT = Aᵀ: [in, r], bT = Bᵀ: [r, out] (PEFT stores A: [r, in], B: [out, r]).
+ */
+export type LoraTerm = { aT: tf.Tensor2D; bT: tf.Tensor2D; scale: number };
 /** LoRA terms by HF module path ("model.layers.0.self_attn.q_proj"); absent = base model. */
 export type Adapters = ReadonlyMap<string, LoraTerm>;
 
@@ -40,16 +44,16 @@ export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tens
   return tf.tidy(() => x.mul(x.square().mean(-1, true).add(eps).rsqrt()).mul(weight));
 }
 
-/** x: [..., in] → [..., out]; HF weight layout [out, in]. */
+/** x: [..., in] → [..., out]. */
 export function linear(x: tf.Tensor, lin: Linear, adapters?: Adapters): tf.Tensor {
   return tf.tidy(() => {
     const inDim = x.shape[x.shape.length - 1];
-    const x2 = x.reshape([-1, inDim]); // [B·T, in]
-    let y = tf.matMul(x2, lin.weight, false, true);
+    const x2 = x.reshape([-1, inDim]) as tf.Tensor2D; // [B·T, in]
+    let y: tf.Tensor = matMulFrozen(x2, lin.weightT);
     if (lin.bias) y = y.add(lin.bias);
     const lora = adapters?.get(lin.key);
-    if (lora) y = y.add(tf.matMul(tf.matMul(x2, lora.a, false, true), lora.b, false, true).mul(lora.scale));
-    return y.reshape([...x.shape.slice(0, -1), lin.weight.shape[0]]);
+    if (lora) y = y.add(matMul(matMul(x2, lora.aT), lora.bT).mul(lora.scale));
+    return y.reshape([...x.shape.slice(0, -1), lin.weightT.shape[1]]);
   });
 }
 
@@ -94,9 +98,9 @@ function attention(model: QwenModel, inp: AttentionInput, opts: ForwardInput, ca
   const s = keys.shape[2];
   // GQA without copying K/V: query heads h = kv·G + g, so [B, H, T, D] → [B, K, G·T, D]
   const qGrouped = q.reshape([b, k, (h / k) * t, d]);
-  const scores = tf.matMul(qGrouped, keys, false, true).reshape([b, h, t, s]).add(inp.bias); // [B, H, T, S]
+  const scores = matMul(qGrouped, swapLast(keys)).reshape([b, h, t, s]).add(inp.bias); // [B, H, T, S]
   const probs = tf.softmax(scores, -1).reshape([b, k, (h / k) * t, s]);
-  const out = tf.matMul(probs, values).reshape([b, h, t, d]).transpose([0, 2, 1, 3]).reshape([b, t, h * d]);
+  const out = matMul(probs, values).reshape([b, h, t, d]).transpose([0, 2, 1, 3]).reshape([b, t, h * d]);
   return linear(out, w.linears.o_proj, opts.adapters) as tf.Tensor3D;
 }
 
@@ -119,7 +123,7 @@ export function forward(model: QwenModel, opts: ForwardInput): ForwardOutput {
     const rope = { cos: cos.reshape([b, 1, t, cfg.headDim]), sin: sin.reshape([b, 1, t, cfg.headDim]) };
     const bias = attentionBias(keyMask, t);
     const cacheOut: KvCache | undefined = opts.cache ? { layers: [] } : undefined;
-    let x = tf.gather(model.weights.embed, ids) as tf.Tensor as tf.Tensor3D; // [B, T, C]
+    let x = embedTokens(model, ids); // [B, T, C]
     for (let i = 0; i < cfg.numLayers; i++) {
       const w = model.weights.layers[i];
       const attn = attention(model, { x: rmsNorm(x, w.inputNorm, cfg.rmsNormEps) as tf.Tensor3D, layer: i, ...rope, bias }, opts, cacheOut);
@@ -131,11 +135,19 @@ export function forward(model: QwenModel, opts: ForwardInput): ForwardOutput {
   });
 }
 
+/** ids: [B, T] → [B, T, C]; a tied model gathers columns of the [C, V] head. */
+function embedTokens(model: QwenModel, ids: tf.Tensor2D): tf.Tensor3D {
+  const { embed, lmHeadT } = model.weights;
+  const [b, t] = ids.shape;
+  if (embed) return tf.gather(embed, ids) as tf.Tensor as tf.Tensor3D;
+  return tf.gather(lmHeadT, ids.reshape([-1]), 1).transpose().reshape([b, t, -1]); // [C, B·T] → [B, T, C]
+}
+
 /** hidden: [..., C] → logits [..., V]. Call it only on the positions whose logits you need. */
 export function lmHead(model: QwenModel, hidden: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const c = hidden.shape[hidden.shape.length - 1];
-    const logits = tf.matMul(hidden.reshape([-1, c]), model.weights.lmHead, false, true);
+    const logits = matMulFrozen(hidden.reshape([-1, c]) as tf.Tensor2D, model.weights.lmHeadT);
     return logits.reshape([...hidden.shape.slice(0, -1), model.config.vocabSize]);
   });
 }

@@ -1,8 +1,9 @@
 /**
  * Loads a Qwen checkpoint folder into tfjs tensors by Hugging Face key, checking every shape
- * against the config. Base weights are plain (frozen) `tf.Tensor`s, stored in HF layout:
- * linear weights are [out, in]. A tied `lm_head` shares the embedding tensor.
- * Does not know about LoRA, RL or tokenizers.
+ * against the config. Base weights are plain (frozen) `tf.Tensor`s. Linear weights are kept
+ * transposed, [in, out] (HF stores [out, in]), because products with a transposed operand are
+ * ~10× slower on the wasm backend (matmul.ts). A tied `lm_head` is stored once, as [C, V], and
+ * the embedding lookup gathers its columns. Does not know about LoRA, RL or tokenizers.
  */
 import * as tf from "@tensorflow/tfjs";
 import { readQwenConfig, type QwenConfig } from "./hf-config.ts";
@@ -12,7 +13,7 @@ export const LINEAR_NAMES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj"
 export type LinearName = (typeof LINEAR_NAMES)[number];
 
 /** One linear layer. `key` is its HF module path, e.g. "model.layers.0.self_attn.q_proj". */
-export type Linear = { key: string; weight: tf.Tensor2D; bias?: tf.Tensor1D };
+export type Linear = { key: string; weightT: tf.Tensor2D /* [in, out] */; bias?: tf.Tensor1D /* [out] */ };
 
 export type LayerWeights = {
   inputNorm: tf.Tensor1D; // [C]
@@ -23,10 +24,11 @@ export type LayerWeights = {
 };
 
 export type QwenWeights = {
-  embed: tf.Tensor2D; // [V, C]
+  /** [V, C]; absent when tied (the lookup then gathers columns of lmHeadT). */
+  embed?: tf.Tensor2D;
   layers: LayerWeights[];
   finalNorm: tf.Tensor1D; // [C]
-  lmHead: tf.Tensor2D; // [V, C]; the embedding itself when tied
+  lmHeadT: tf.Tensor2D; // [C, V]
 };
 
 export type QwenModel = { config: QwenConfig; weights: QwenWeights; dir: string };
@@ -69,6 +71,13 @@ function loadWeights(ckpt: Checkpoint, cfg: QwenConfig): QwenWeights {
     created.push(t);
     return t;
   };
+  const loadTransposed = (key: string, shape: [number, number]): tf.Tensor2D => {
+    const hf = load<tf.Rank.R2>(key, shape);
+    const t = hf.transpose() as tf.Tensor2D;
+    created.splice(created.indexOf(hf), 1, t);
+    hf.dispose();
+    return t;
+  };
   try {
     const { hiddenSize: c, vocabSize: v, headDim: d } = cfg;
     const layers = Array.from({ length: cfg.numLayers }, (_, i): LayerWeights => {
@@ -80,7 +89,7 @@ function loadWeights(ckpt: Checkpoint, cfg: QwenConfig): QwenWeights {
         const hasBias = cfg.hasQkvBias && (name === "q_proj" || name === "k_proj" || name === "v_proj");
         linears[name] = {
           key,
-          weight: load<tf.Rank.R2>(`${key}.weight`, [out, inp]),
+          weightT: loadTransposed(`${key}.weight`, [out, inp]),
           bias: hasBias ? load<tf.Rank.R1>(`${key}.bias`, [out]) : undefined,
         };
       }
@@ -92,10 +101,11 @@ function loadWeights(ckpt: Checkpoint, cfg: QwenConfig): QwenWeights {
         linears,
       };
     });
-    const embed = load<tf.Rank.R2>("model.embed_tokens.weight", [v, c]);
+    const finalNorm = load<tf.Rank.R1>("model.norm.weight", [c]);
     // some tied checkpoints still store lm_head.weight; tying means we use the embedding
-    const lmHead = cfg.tieWordEmbeddings ? embed : load<tf.Rank.R2>("lm_head.weight", [v, c]);
-    return { embed, layers, finalNorm: load("model.norm.weight", [c]), lmHead };
+    if (cfg.tieWordEmbeddings) return { layers, finalNorm, lmHeadT: loadTransposed("model.embed_tokens.weight", [v, c]) };
+    const embed = load<tf.Rank.R2>("model.embed_tokens.weight", [v, c]);
+    return { embed, layers, finalNorm, lmHeadT: loadTransposed("lm_head.weight", [v, c]) };
   } catch (error) {
     created.forEach((t) => t.dispose());
     throw error;
@@ -104,11 +114,12 @@ function loadWeights(ckpt: Checkpoint, cfg: QwenConfig): QwenWeights {
 
 /** Every base tensor once (a tied lm_head is not listed twice). */
 export function modelTensors(w: QwenWeights): tf.Tensor[] {
-  const all = new Set<tf.Tensor>([w.embed, w.finalNorm, w.lmHead]);
+  const all = new Set<tf.Tensor>([w.finalNorm, w.lmHeadT]);
+  if (w.embed) all.add(w.embed);
   for (const l of w.layers) {
     for (const t of [l.inputNorm, l.postAttentionNorm, l.qNorm, l.kNorm]) if (t) all.add(t);
     for (const lin of Object.values(l.linears)) {
-      all.add(lin.weight);
+      all.add(lin.weightT);
       if (lin.bias) all.add(lin.bias);
     }
   }

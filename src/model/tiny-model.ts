@@ -1,0 +1,100 @@
+/**
+ * The embedded default model: a deterministic, randomly initialised Qwen3-architecture checkpoint
+ * written as a real HF folder (config.json, model.safetensors, tokenizer files) on first use.
+ * Sized for CPU training runs in CI: ~1.9 M parameters, so a GRPO step on a 2-core box takes
+ * seconds. The vocabulary is the real Qwen3 BPE cut to its first 8,192 ids (tiny-tokenizer.ts):
+ * with the full 151,936 ids the LM head alone would be 10× the rest of the network.
+ * It knows nothing until trained: the smoke run's warm start teaches it the wire format.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { randNormal, seededRng } from "../util/rng.ts";
+import { writeSafetensors, type TensorToWrite } from "./safetensors.ts";
+import { writeTinyQwenTokenizer } from "./tiny-tokenizer.ts";
+import { LINEAR_NAMES, linearKey, linearShape } from "./weights.ts";
+import { toQwenConfig } from "./hf-config.ts";
+
+export const TINY_MODEL_SPEC = {
+  hiddenSize: 128,
+  numLayers: 4,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 32,
+  intermediateSize: 384,
+  vocabSize: 8192,
+  ropeTheta: 1_000_000,
+  initStd: 0.02,
+  seed: 1234,
+} as const;
+export type TinyModelSpec = { -readonly [K in keyof typeof TINY_MODEL_SPEC]: number };
+
+/** Default location: `models/tiny-qwen3` at the repository root. */
+export const DEFAULT_TINY_MODEL_DIR = path.resolve(import.meta.dirname, "..", "..", "models", "tiny-qwen3");
+const MARKER = "trirl-tiny-model.json";
+
+/** Returns `dir`, generating the checkpoint there first unless the same spec is already written. */
+export function ensureTinyModel(dir: string = DEFAULT_TINY_MODEL_DIR, spec: TinyModelSpec = { ...TINY_MODEL_SPEC }): string {
+  const marker = path.join(dir, MARKER);
+  if (fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === JSON.stringify(spec)) return dir;
+  // write into a sibling temp folder and rename, so a crash never leaves a half-written model
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  writeTinyModel(tmp, spec);
+  fs.writeFileSync(path.join(tmp, MARKER), JSON.stringify(spec));
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  fs.renameSync(tmp, dir);
+  return dir;
+}
+
+function writeTinyModel(dir: string, spec: TinyModelSpec): void {
+  const ids = writeTinyQwenTokenizer(dir, { vocabSize: spec.vocabSize });
+  const hfConfig = {
+    architectures: ["Qwen3ForCausalLM"],
+    model_type: "qwen3",
+    hidden_act: "silu",
+    hidden_size: spec.hiddenSize,
+    intermediate_size: spec.intermediateSize,
+    num_hidden_layers: spec.numLayers,
+    num_attention_heads: spec.numHeads,
+    num_key_value_heads: spec.numKvHeads,
+    head_dim: spec.headDim,
+    attention_bias: false,
+    vocab_size: spec.vocabSize,
+    max_position_embeddings: 4096,
+    rms_norm_eps: 1e-6,
+    rope_theta: spec.ropeTheta,
+    rope_scaling: null,
+    tie_word_embeddings: true,
+    use_sliding_window: false,
+    bos_token_id: ids.bosTokenId,
+    eos_token_id: ids.eosTokenId,
+    torch_dtype: "float32",
+  };
+  fs.writeFileSync(path.join(dir, "config.json"), `${JSON.stringify(hfConfig, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, "generation_config.json"), `${JSON.stringify({ eos_token_id: [ids.eosTokenId, ids.padTokenId], pad_token_id: ids.padTokenId }, null, 2)}\n`);
+  writeSafetensors(path.join(dir, "model.safetensors"), randomWeights(spec, path.join(dir, "config.json")), { format: "pt" });
+}
+
+function randomWeights(spec: TinyModelSpec, where: string): TensorToWrite[] {
+  const cfg = toQwenConfig(JSON.parse(fs.readFileSync(where, "utf8")), where);
+  const rng = seededRng(spec.seed);
+  const normal = (shape: number[]) => Float32Array.from({ length: shape[0] * (shape[1] ?? 1) }, () => randNormal(rng) * spec.initStd);
+  const ones = (n: number) => new Float32Array(n).fill(1);
+  const tensors: TensorToWrite[] = [
+    { name: "model.embed_tokens.weight", shape: [cfg.vocabSize, cfg.hiddenSize], data: normal([cfg.vocabSize, cfg.hiddenSize]) },
+    { name: "model.norm.weight", shape: [cfg.hiddenSize], data: ones(cfg.hiddenSize) },
+  ];
+  for (let i = 0; i < cfg.numLayers; i++) {
+    for (const name of LINEAR_NAMES) {
+      const shape = linearShape(cfg, name);
+      tensors.push({ name: `${linearKey(i, name)}.weight`, shape, data: normal(shape) });
+    }
+    for (const norm of ["input_layernorm", "post_attention_layernorm"])
+      tensors.push({ name: `model.layers.${i}.${norm}.weight`, shape: [cfg.hiddenSize], data: ones(cfg.hiddenSize) });
+    for (const norm of ["q_norm", "k_norm"])
+      tensors.push({ name: `model.layers.${i}.self_attn.${norm}.weight`, shape: [cfg.headDim], data: ones(cfg.headDim) });
+  }
+  return tensors;
+}
