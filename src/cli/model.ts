@@ -1,6 +1,7 @@
 /**
- * Model commands (SPEC §6): `trirl logits`, `trirl generate`. Both work on a model folder with no
- * tokenizer files (ids in, ids/logits out) and print full-precision float32 values as JSON.
+ * Model commands (SPEC §6): `trirl logits`, `trirl generate` work on a model folder with no
+ * tokenizer files (ids in, ids/logits out) and print full-precision float32 values as JSON;
+ * `trirl chat` renders the folder's chat template, samples and prints the reply text.
  */
 import fs from "node:fs";
 import { Command, Option } from "commander";
@@ -11,6 +12,8 @@ import { generate } from "../model/generate.ts";
 import { tokenBatch, disposeBatch } from "../model/inputs.ts";
 import { forward, lmHead } from "../model/qwen.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
+import { encodeChatPrompt, loadTokenizer, type ChatMessage } from "../model/tokenizer.ts";
+import { DEFAULT_TINY_MODEL_DIR, ensureTinyModel } from "../model/tiny-model.ts";
 import { seededRng } from "../util/rng.ts";
 import { parseFloatOption, parseIntOption, printJson } from "./output.ts";
 
@@ -79,6 +82,21 @@ async function generateCommand(opts: GenerateCliOptions) {
   disposeModel(model);
 }
 
+type ChatCliOptions = Omit<GenerateCliOptions, "promptIds" | "model"> & { model?: string; system?: string; think: boolean };
+
+async function chatCommand(prompt: string, opts: ChatCliOptions) {
+  await initBackend(opts.backend);
+  const dir = opts.model ?? ensureTinyModel();
+  const tok = await loadTokenizer(dir);
+  const model = loadModel(dir);
+  const messages: ChatMessage[] = [...(opts.system ? [{ role: "system" as const, content: opts.system }] : []), { role: "user", content: prompt }];
+  const promptIds = encodeChatPrompt(tok, messages, { enableThinking: opts.think });
+  const stopIds = [...new Set([...tok.eosTokenIds, ...model.config.eosTokenIds])];
+  const [out] = await generate(model, [promptIds], { ...opts, stopIds, rngs: [seededRng(opts.seed)], padId: tok.padTokenId });
+  process.stdout.write(`${tok.decode(out.tokens, { skipSpecialTokens: true })}\n`);
+  disposeModel(model);
+}
+
 function parseIdList(raw: string): number[] {
   const ids = raw.split(",").map((s) => s.trim());
   if (ids.some((s) => !/^\d+$/.test(s))) throw new Error(`--prompt-ids: expected comma-separated token ids, got "${raw}"`);
@@ -105,4 +123,18 @@ export function registerModelCommands(program: Command): void {
     .option("--seed <n>", "sampling seed", parseIntOption("--seed", 0), 0)
     .addOption(backendOption())
     .action(generateCommand);
+  program
+    .command("chat")
+    .description("render the model's chat template around PROMPT, sample a reply and print its text")
+    .argument("<prompt>", "the user message")
+    .option("--model <dir>", `Hugging Face checkpoint folder with tokenizer files (default: the embedded tiny model, ${DEFAULT_TINY_MODEL_DIR})`)
+    .option("--system <text>", "a system message")
+    .option("--max-new-tokens <n>", "tokens to generate at most", parseIntOption("--max-new-tokens", 1), 256)
+    .option("--temperature <t>", "sampling temperature; 0 = greedy", parseFloatOption("--temperature", 0), 0.7)
+    .option("--top-k <k>", "keep the k most likely tokens; 0 = off", parseIntOption("--top-k", 0), 20)
+    .option("--top-p <p>", "nucleus sampling mass; 1 = off", parseFloatOption("--top-p", 0), 0.8)
+    .option("--seed <n>", "sampling seed", parseIntOption("--seed", 0), 0)
+    .option("--no-think", "Qwen3: disable thinking (enable_thinking=false)")
+    .addOption(backendOption())
+    .action(chatCommand);
 }
