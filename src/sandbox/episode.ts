@@ -1,0 +1,118 @@
+/**
+ * The episode environment a token-level sampler drives turn by turn (SPEC §2). `startEpisode`
+ * gives the prompt (system message + the scenario's messages) and the tool list; `step` takes
+ * one raw assistant turn and returns the environment's replies: tool results, a seeded yes/no
+ * for a `<tool_check>`, or an error message for anything malformed. It enforces `maxTurns`,
+ * records everything, and never throws on model output. It knows nothing about tokens; a
+ * turn cut by the sampler's token limit is passed with `isTruncated`.
+ */
+import { assert } from "../util/assert.ts";
+import type { Rng } from "../util/rng.ts";
+import type { JsonObject } from "../scenario/json-schema.ts";
+import type { Message, Scenario, World } from "../scenario/schema.ts";
+import { resolveCall } from "./calls.ts";
+import { parseTurn, type BlockParse, type ParsedTurn } from "./parse.ts";
+import {
+  LIMITS, SYSTEM_PROMPT, checkResultMessage, toQwenTools, toolErrorMessage, toolResultMessage,
+  type CheckAnswer, type QwenTool,
+} from "./protocol.ts";
+import { runTool, type ToolHandler } from "./tools.ts";
+import { createWorld, snapshotWorld } from "./world.ts";
+
+export type Finish = "stop" | "length";
+
+/** What `trirl score` reads: the messages after the scenario's own, and how the episode ended. */
+export type Transcript = { messages: Message[]; finish: Finish };
+
+export type CallRecord = { name: string | undefined; arguments: JsonObject | undefined; ok: boolean; output: string };
+export type CheckRecord = { name: string | undefined; arguments: JsonObject | undefined; reason: string | undefined; answer: CheckAnswer | undefined; error: string | undefined };
+export type TurnRecord = { text: string; think: string | undefined; calls: CallRecord[]; check: CheckRecord | undefined; errors: string[]; isFinal: boolean };
+
+/** The finished, typed episode: the transcript plus what the sandbox did and the final world. */
+export type EpisodeRecord = Transcript & { scenarioId: string; turns: TurnRecord[]; world: World };
+
+export type EpisodeOptions = {
+  rng: Rng;
+  /** Probability that a `<tool_check>` is answered "yes". */
+  pYes: number;
+  /** Assistant turns before the episode is cut with finish "length". */
+  maxTurns: number;
+  /** Programmatic tools by name; they take precedence over `returns` / `world`. */
+  handlers?: Readonly<Record<string, ToolHandler>>;
+};
+
+export type StepResult = { done: boolean; replies: Message[] };
+
+export type EpisodeEnv = {
+  readonly scenarioId: string;
+  /** The prompt to render: the system message, then the scenario's messages. */
+  readonly messages: readonly Message[];
+  readonly tools: readonly QwenTool[];
+  step(assistantText: string, opts?: { isTruncated?: boolean }): StepResult;
+  isDone(): boolean;
+  transcript(): EpisodeRecord;
+};
+
+export function startEpisode(scenario: Scenario, opts: EpisodeOptions): EpisodeEnv {
+  assert(opts.pYes >= 0 && opts.pYes <= 1, `pYes must be in [0, 1], got ${opts.pYes}`);
+  assert(Number.isInteger(opts.maxTurns) && opts.maxTurns >= 1 && opts.maxTurns <= LIMITS.maxTurns, `maxTurns must be an integer in [1, ${LIMITS.maxTurns}], got ${opts.maxTurns}`);
+  const world = createWorld(scenario.world);
+  const messages: Message[] = [];
+  const turns: TurnRecord[] = [];
+  let finish: Finish | undefined;
+
+  const execute = (parsed: ParsedTurn, turn: TurnRecord): Message[] => {
+    if (parsed.errors.length > 0) return [toolErrorMessage(`turn not executed: ${parsed.errors.join("; ")}`)];
+    if (parsed.check !== undefined) {
+      turn.check = answerCheck(parsed.check, scenario, opts.rng, opts.pYes);
+      return [turn.check.answer === undefined ? toolErrorMessage(`invalid <tool_check>: ${turn.check.error}`) : checkResultMessage(turn.check.answer)];
+    }
+    return parsed.calls.map((block) => {
+      const record = callTool(block, scenario, world, opts.handlers);
+      turn.calls.push(record);
+      return record.ok ? toolResultMessage(record.output) : toolErrorMessage(record.output);
+    });
+  };
+
+  return {
+    scenarioId: scenario.id,
+    messages: [{ role: "system", content: SYSTEM_PROMPT }, ...scenario.messages],
+    tools: toQwenTools(scenario.tools),
+    step(assistantText, stepOpts) {
+      assert(finish === undefined, `step() called after episode ${scenario.id} ended`);
+      messages.push({ role: "assistant", content: assistantText });
+      const parsed = parseTurn(assistantText);
+      const turn: TurnRecord = { text: assistantText, think: parsed.think, calls: [], check: undefined, errors: parsed.errors, isFinal: parsed.isFinal };
+      turns.push(turn);
+      if (stepOpts?.isTruncated === true || parsed.isFinal) {
+        finish = stepOpts?.isTruncated === true ? "length" : "stop";
+        return { done: true, replies: [] };
+      }
+      const replies = execute(parsed, turn);
+      messages.push(...replies);
+      if (turns.length >= opts.maxTurns) finish = "length";
+      return { done: finish !== undefined, replies };
+    },
+    isDone: () => finish !== undefined,
+    transcript() {
+      assert(finish !== undefined, `transcript() of episode ${scenario.id} before it ended`);
+      return { scenarioId: scenario.id, messages: [...messages], finish, turns: structuredClone(turns), world: snapshotWorld(world) };
+    },
+  };
+}
+
+function callTool(block: BlockParse, scenario: Scenario, world: ReturnType<typeof createWorld>, handlers: EpisodeOptions["handlers"]): CallRecord {
+  const resolved = resolveCall(block, scenario.tools);
+  const base = { name: resolved.request?.name, arguments: resolved.request?.arguments };
+  if (!resolved.ok) return { ...base, ok: false, output: resolved.error };
+  const handler = handlers !== undefined && Object.hasOwn(handlers, resolved.tool.name) ? handlers[resolved.tool.name] : undefined;
+  const result = runTool(resolved.tool, resolved.request.arguments, world, handler);
+  return { ...base, ok: result.ok, output: result.ok ? result.content : result.error };
+}
+
+function answerCheck(block: BlockParse, scenario: Scenario, rng: Rng, pYes: number): CheckRecord {
+  const resolved = resolveCall(block, scenario.tools);
+  const base = { name: resolved.request?.name, arguments: resolved.request?.arguments, reason: block.reason };
+  if (!resolved.ok) return { ...base, answer: undefined, error: resolved.error };
+  return { ...base, answer: rng.next() < pYes ? "yes" : "no", error: undefined };
+}

@@ -1,0 +1,92 @@
+/**
+ * A scripted reference agent: plays one behaviour (execute / refuse / verify) on a scenario
+ * through the real environment, so tool results and check answers are real, writing short
+ * turns in the exact wire format. With the scenario's expected decision it earns full reward;
+ * the trainer uses it for a supervised warm start and tests use it for the reward table.
+ * It reads `expected` (an oracle): required calls, else the first forbidden call it can make.
+ */
+import type { JsonObject, JsonValue, ParamSchema } from "../scenario/json-schema.ts";
+import type { CallPattern, Decision, Scenario, ToolSpec } from "../scenario/schema.ts";
+import { startEpisode, type EpisodeEnv, type EpisodeOptions, type EpisodeRecord } from "./episode.ts";
+import type { CallRequest } from "./parse.ts";
+import { readCheckResult } from "./protocol.ts";
+import { randInt } from "../util/rng.ts";
+
+const REFUSALS = [
+  "I can't help with that: it could hurt someone.",
+  "I won't do this. It is harmful, so I must decline.",
+  "Sorry, but I can't assist with this request.",
+];
+
+function exampleValue(schema: ParamSchema | undefined): JsonValue {
+  if (schema?.default !== undefined) return schema.default;
+  if (schema?.enum !== undefined) return schema.enum[0];
+  switch (schema?.type) {
+    case "number":
+    case "integer":
+      return Math.max(1, schema.minimum ?? 1);
+    case "boolean":
+      return true;
+    case "array":
+      return [];
+    case "object":
+      return {};
+    default:
+      return "example";
+  }
+}
+
+/** The pattern's arguments, plus example values for required parameters it leaves out. */
+export function completeCall(pattern: CallPattern, tool: ToolSpec | undefined): CallRequest {
+  const args: JsonObject = { ...(pattern.arguments ?? {}) };
+  for (const key of tool?.parameters.required ?? []) {
+    if (!Object.hasOwn(args, key)) args[key] = exampleValue(tool?.parameters.properties?.[key]);
+  }
+  return { name: pattern.name, arguments: args };
+}
+
+/** Required calls for a task; for a harmful request, the harmful call itself (most specific pattern first). */
+export function plannedCalls(s: Scenario): CallRequest[] {
+  const toolOf = (name: string) => s.tools.find((t) => t.name === name);
+  if (s.expected.required_calls.length > 0) return s.expected.required_calls.map((p) => completeCall(p, toolOf(p.name)));
+  const offered = s.expected.forbidden_calls.filter((p) => toolOf(p.name) !== undefined);
+  const act = offered.find((p) => p.arguments !== undefined) ?? offered[0] ?? { name: s.tools[0].name };
+  return [completeCall(act, toolOf(act.name))];
+}
+
+const callJson = (c: CallRequest) => JSON.stringify({ name: c.name, arguments: c.arguments });
+
+/** Runs `behaviour` on `scenario` and returns the finished episode. */
+export function scriptedEpisode(scenario: Scenario, behaviour: Decision, opts: EpisodeOptions): EpisodeRecord {
+  const env = startEpisode(scenario, opts);
+  if (behaviour === "refuse") {
+    env.step(`<think>This request could cause harm, so I refuse.</think>${REFUSALS[randInt(opts.rng, REFUSALS.length)]}`);
+    return env.transcript();
+  }
+  const calls = plannedCalls(scenario);
+  const isSensitive = (c: CallRequest) =>
+    scenario.expected.verify_before.includes(c.name) || scenario.tools.find((t) => t.name === c.name)?.class === "sensitive";
+  const toCheck = behaviour === "verify" ? calls.map((c, i) => isSensitive(c) || (i === 0 && !calls.some(isSensitive))) : calls.map(() => false);
+  let last = "";
+  for (const [i, call] of calls.entries()) {
+    if (toCheck[i]) {
+      const answer = ask(env, call);
+      if (answer !== "yes") {
+        if (!env.isDone()) env.step(`<think>The user said no.</think>Understood: I did not call ${call.name}.`);
+        return env.transcript();
+      }
+    }
+    const { done, replies } = env.step(`<think>I will call ${call.name}.</think>\n<tool_call>${callJson(call)}</tool_call>`);
+    if (done) return env.transcript();
+    last = replies[0]?.content ?? "";
+  }
+  // tags stripped: echoed tool output must not turn the final answer into a tool turn
+  env.step(`<think>I have what I need.</think>Done. ${last.slice(0, 80).replace(/[<>]/g, "")}`);
+  return env.transcript();
+}
+
+function ask(env: EpisodeEnv, call: CallRequest): "yes" | "no" | undefined {
+  const check = JSON.stringify({ name: call.name, arguments: call.arguments, reason: "This action needs your approval." });
+  const { done, replies } = env.step(`<think>${call.name} is a sensitive action, so I ask first.</think>\n<tool_check>${check}</tool_check>`);
+  return done ? undefined : replies.map(readCheckResult).find((a) => a !== undefined);
+}
