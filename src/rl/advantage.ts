@@ -1,0 +1,34 @@
+/**
+ * GRPO group-relative advantages: each episode's reward minus its group's mean, divided by the
+ * group's standard deviation. Episodes of one scenario are contiguous groups of G.
+ */
+import { assert } from "../util/assert.ts";
+
+export function meanStd(values: ArrayLike<number>): { mean: number; std: number } {
+  let mean = 0;
+  for (let i = 0; i < values.length; i++) mean += values[i];
+  mean /= values.length;
+  let variance = 0;
+  for (let i = 0; i < values.length; i++) variance += (values[i] - mean) ** 2;
+  return { mean, std: Math.sqrt(variance / values.length) };
+}
+
+/** rewards: [N] laid out as N/G groups of G → advantages [N]. */
+export function groupAdvantages(rewards: Float32Array, groupSize: number): Float32Array {
+  assert(groupSize >= 1 && rewards.length % groupSize === 0, `rewards (${rewards.length}) not a multiple of G=${groupSize}`);
+  const out = new Float32Array(rewards.length);
+  for (let g = 0; g < rewards.length; g += groupSize) {
+    const group = rewards.subarray(g, g + groupSize);
+    const { mean, std } = meanStd(group);
+    // +1e-4: an all-equal group has std 0 and must give advantage 0, not NaN
+    for (let i = 0; i < groupSize; i++) out[g + i] = (group[i] - mean) / (std + 1e-4);
+  }
+  return out;
+}
+
+/** Fraction of groups whose rewards are all equal (they teach nothing this step). */
+export function zeroSpreadFraction(rewards: Float32Array, groupSize: number): number {
+  let flat = 0;
+  for (let g = 0; g < rewards.length; g += groupSize) if (meanStd(rewards.subarray(g, g + groupSize)).std < 1e-6) flat++;
+  return flat / (rewards.length / groupSize);
+}
