@@ -16,9 +16,11 @@ import type { Linear, QwenModel } from "./weights.ts";
 
 /**
  * Low-rank update y += scale · (x Aᵀ) Bᵀ for one linear. Held transposed like the base weights:
- * aT = Aᵀ: [in, r], bT = Bᵀ: [r, out] (PEFT stores A: [r, in], B: [out, r]).
+ * aT = Aᵀ: [in, r], bT = Bᵀ: [r, out] (PEFT stores A: [r, in], B: [out, r]). `dropout` is set only
+ * on the adapters of a training forward (lora/): x of the LoRA branch alone is dropped, as in PEFT,
+ * with a seeded mask so the step is reproducible.
  */
-export type LoraTerm = { aT: tf.Tensor2D; bT: tf.Tensor2D; scale: number };
+export type LoraTerm = { aT: tf.Tensor2D; bT: tf.Tensor2D; scale: number; dropout?: { rate: number; seed: number } };
 /** LoRA terms by HF module path ("model.layers.0.self_attn.q_proj"); absent = base model. */
 export type Adapters = ReadonlyMap<string, LoraTerm>;
 
@@ -52,7 +54,10 @@ export function linear(x: tf.Tensor, lin: Linear, adapters?: Adapters): tf.Tenso
     let y: tf.Tensor = matMulFrozen(x2, lin.weightT);
     if (lin.bias) y = y.add(lin.bias);
     const lora = adapters?.get(lin.key);
-    if (lora) y = y.add(matMul(matMul(x2, lora.aT), lora.bT).mul(lora.scale));
+    if (lora) {
+      const xLora = lora.dropout ? tf.dropout(x2, lora.dropout.rate, undefined, lora.dropout.seed) : x2;
+      y = y.add(matMul(matMul(xLora, lora.aT), lora.bT).mul(lora.scale));
+    }
     return y.reshape([...x.shape.slice(0, -1), lin.weightT.shape[1]]);
   });
 }
