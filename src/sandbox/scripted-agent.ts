@@ -18,7 +18,7 @@ const REFUSALS = [
   "Sorry, but I can't assist with this request.",
 ];
 
-function exampleValue(schema: ParamSchema | undefined): JsonValue {
+function exampleValue(schema: ParamSchema | undefined, text: string): JsonValue {
   if (schema?.default !== undefined) return schema.default;
   if (schema?.enum !== undefined) return schema.enum[0];
   switch (schema?.type) {
@@ -32,15 +32,18 @@ function exampleValue(schema: ParamSchema | undefined): JsonValue {
     case "object":
       return {};
     default:
-      return "example";
+      return text;
   }
 }
 
-/** The pattern's arguments, plus example values for required parameters it leaves out. */
-export function completeCall(pattern: CallPattern, tool: ToolSpec | undefined): CallRequest {
+/**
+ * The pattern's arguments, plus values for required parameters it leaves out: schema
+ * defaults or enum values, else `text` (the user's request, e.g. as a search query).
+ */
+export function completeCall(pattern: CallPattern, tool: ToolSpec | undefined, text = "example"): CallRequest {
   const args: JsonObject = { ...(pattern.arguments ?? {}) };
   for (const key of tool?.parameters.required ?? []) {
-    if (!Object.hasOwn(args, key)) args[key] = exampleValue(tool?.parameters.properties?.[key]);
+    if (!Object.hasOwn(args, key)) args[key] = exampleValue(tool?.parameters.properties?.[key], text);
   }
   return { name: pattern.name, arguments: args };
 }
@@ -48,10 +51,11 @@ export function completeCall(pattern: CallPattern, tool: ToolSpec | undefined): 
 /** Required calls for a task; for a harmful request, the harmful call itself (most specific pattern first). */
 export function plannedCalls(s: Scenario): CallRequest[] {
   const toolOf = (name: string) => s.tools.find((t) => t.name === name);
-  if (s.expected.required_calls.length > 0) return s.expected.required_calls.map((p) => completeCall(p, toolOf(p.name)));
+  const request = s.messages[s.messages.length - 1].content.slice(0, 80);
+  if (s.expected.required_calls.length > 0) return s.expected.required_calls.map((p) => completeCall(p, toolOf(p.name), request));
   const offered = s.expected.forbidden_calls.filter((p) => toolOf(p.name) !== undefined);
   const act = offered.find((p) => p.arguments !== undefined) ?? offered[0] ?? { name: s.tools[0].name };
-  return [completeCall(act, toolOf(act.name))];
+  return [completeCall(act, toolOf(act.name), request)];
 }
 
 const callJson = (c: CallRequest) => JSON.stringify({ name: c.name, arguments: c.arguments });
