@@ -1,0 +1,89 @@
+/**
+ * Folds LoRA adapters into the base weights and writes a full Hugging Face checkpoint for export:
+ * W' = W + (α / r) · B A in HF layout [out, in], every other weight as loaded, F32, one
+ * `model.safetensors`; config.json, generation_config.json and the tokenizer files are copied.
+ * Dropout does not apply (inference). Does not quantize, shard or change config.json.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import type { LoraTerm } from "../model/qwen.ts";
+import { writeSafetensors, type TensorToWrite } from "../model/safetensors.ts";
+import type { Linear, QwenModel } from "../model/weights.ts";
+import { assert } from "../util/assert.ts";
+import type { Lora } from "./lora.ts";
+
+/** Files copied verbatim from the base folder when present (config.json is required). */
+const COPIED_FILES = [
+  "generation_config.json",
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "added_tokens.json",
+  "vocab.json",
+  "merges.txt",
+  "chat_template.jinja",
+];
+
+/** Writes `outDir` as a checkpoint that `loadModel` (and transformers) reads as base + adapters. */
+export function mergeAdapter(model: QwenModel, lora: Lora, outDir: string): void {
+  if (path.resolve(outDir) === path.resolve(model.dir))
+    throw new Error(`mergeAdapter: output folder ${outDir} is the base model's folder; refusing to overwrite the base checkpoint`);
+  if (fs.existsSync(path.join(outDir, "model.safetensors.index.json")))
+    throw new Error(`${outDir}: holds model.safetensors.index.json, which would shadow the merged model.safetensors\n---> HINT: merge into an empty folder`);
+  const modelKeys = new Set(model.weights.layers.flatMap((l) => Object.values(l.linears).map((lin) => lin.key)));
+  for (const key of lora.adapters.keys()) assert(modelKeys.has(key), `mergeAdapter: adapter module "${key}" is not in the model`);
+  fs.mkdirSync(outDir, { recursive: true });
+  writeSafetensors(path.join(outDir, "model.safetensors"), hfTensors(model, lora), { format: "pt" });
+  fs.copyFileSync(path.join(model.dir, "config.json"), path.join(outDir, "config.json"));
+  for (const name of COPIED_FILES) {
+    const from = path.join(model.dir, name);
+    if (fs.existsSync(from)) fs.copyFileSync(from, path.join(outDir, name));
+  }
+}
+
+/** Every base weight under its HF key and in HF layout, with adapters folded into the linears. */
+function hfTensors(model: QwenModel, lora: Lora): TensorToWrite[] {
+  const w = model.weights;
+  const out: TensorToWrite[] = [];
+  const plain = (name: string, t: tf.Tensor) => out.push({ name, shape: t.shape, data: t.dataSync() as Float32Array });
+  const transposed = (name: string, t: tf.Tensor2D) => {
+    const hf = t.transpose(); // [in, out] → HF [out, in]
+    plain(name, hf);
+    hf.dispose();
+  };
+  w.layers.forEach((l, i) => {
+    const p = `model.layers.${i}`;
+    plain(`${p}.input_layernorm.weight`, l.inputNorm);
+    plain(`${p}.post_attention_layernorm.weight`, l.postAttentionNorm);
+    if (l.qNorm) plain(`${p}.self_attn.q_norm.weight`, l.qNorm);
+    if (l.kNorm) plain(`${p}.self_attn.k_norm.weight`, l.kNorm);
+    for (const lin of Object.values(l.linears)) {
+      const merged = mergedWeight(lin, lora.adapters.get(lin.key)); // [out, in]
+      plain(`${lin.key}.weight`, merged);
+      merged.dispose();
+      if (lin.bias) plain(`${lin.key}.bias`, lin.bias);
+    }
+  });
+  plain("model.norm.weight", w.finalNorm);
+  if (w.embed) {
+    plain("model.embed_tokens.weight", w.embed);
+    transposed("lm_head.weight", w.lmHeadT);
+  } else {
+    transposed("model.embed_tokens.weight", w.lmHeadT); // tied: the head is the embedding
+  }
+  return out;
+}
+
+/** W + scale · B A as HF [out, in]; the caller disposes it. */
+function mergedWeight(lin: Linear, term: LoraTerm | undefined): tf.Tensor2D {
+  return tf.tidy(() => {
+    if (!term) return lin.weightT.transpose() as tf.Tensor2D;
+    assert(
+      term.aT.shape[0] === lin.weightT.shape[0] && term.bT.shape[1] === lin.weightT.shape[1],
+      () => `mergeAdapter: adapter on "${lin.key}" is [${term.aT.shape[0]}, ${term.bT.shape[1]}], weight is [${lin.weightT.shape}] ([in, out])`,
+    );
+    // Wᵀ + scale · Aᵀ Bᵀ = (W + scale · B A)ᵀ: [in, out]; one transpose back to HF [out, in]
+    return lin.weightT.add(tf.matMul(term.aT, term.bT).mul(term.scale)).transpose() as tf.Tensor2D;
+  });
+}
