@@ -47,9 +47,12 @@ export function checkLoraConfig(cfg: LoraConfig, where = "LoRA config"): LoraCon
   return { ...cfg, targets: LINEAR_NAMES.filter((n) => cfg.targets.includes(n)) };
 }
 
+/** One adapted linear: its layer, name, HF module key and [out, in] dims. */
+export type LoraModule = { layer: number; name: LinearName; key: string; inDim: number; outDim: number };
+
 /** Every adapted module of `model` for `targets`, in the stable variable order. */
-export function loraModules(model: QwenModel, targets: readonly LinearName[]) {
-  const out: { layer: number; name: LinearName; key: string; inDim: number; outDim: number }[] = [];
+export function loraModules(model: QwenModel, targets: readonly LinearName[]): LoraModule[] {
+  const out: LoraModule[] = [];
   for (let layer = 0; layer < model.config.numLayers; layer++)
     for (const name of LINEAR_NAMES.filter((n) => targets.includes(n))) {
       const [outDim, inDim] = linearShape(model.config, name);
@@ -77,11 +80,7 @@ let instances = 0; // tfjs variable names must be unique among live variables
  * Builds a `Lora` from per-module values (used by `createLora` and by `loadAdapter`).
  * `values` is called once per module in the stable order and may throw; nothing leaks then.
  */
-export function buildLora(
-  model: QwenModel,
-  config: LoraConfig,
-  values: (m: ReturnType<typeof loraModules>[number]) => TermValues,
-): Lora {
+export function buildLora(model: QwenModel, config: LoraConfig, values: (m: LoraModule) => TermValues): Lora {
   const instance = instances++;
   const adapters = new Map<string, LoraTerm>();
   const variables: tf.Variable[] = [];
