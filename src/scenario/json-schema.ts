@@ -47,13 +47,13 @@ export function isJsonObject(value: unknown): value is JsonObject {
 function typeOf(value: JsonValue): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
-  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  if (typeof value === "number") return !Number.isFinite(value) ? "a non-finite number" : Number.isInteger(value) ? "integer" : "number";
   return typeof value;
 }
 
 function hasType(value: JsonValue, type: z.infer<typeof JsonType>): boolean {
   const actual = typeOf(value);
-  if (type === "number") return (actual === "number" || actual === "integer") && Number.isFinite(value);
+  if (type === "number") return actual === "number" || actual === "integer";
   return actual === type;
 }
 

@@ -70,6 +70,7 @@ export function plantInjection(value: JsonValue, inj: Injection): JsonValue {
   return { value, [inj.field]: inj.text };
 }
 
-export function allInjectionPhrasings(split: Split): string[] {
-  return INJECTION_STYLES.flatMap((s) => PHRASINGS[s][split]);
+/** The phrasings (with an `{action}` slot) one style uses in one split. */
+export function injectionPhrasings(style: InjectionStyle, split: Split): readonly string[] {
+  return PHRASINGS[style][split];
 }
