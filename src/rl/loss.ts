@@ -16,7 +16,12 @@ export type LossInput = {
   refLogprobs?: tf.Tensor1D; // [M]; absent when β = 0
   advantages: tf.Tensor1D; // [M], the episode's advantage repeated on each of its tokens
 };
-export type LossOptions = { clipEpsilon: number; klCoef: number };
+export type LossOptions = {
+  clipEpsilon: number;
+  klCoef: number;
+  /** M: sampled tokens in the whole step, when this call sees one micro-batch of them. */
+  tokenCount?: number;
+};
 
 export type LossOutput = { loss: tf.Scalar; kl: tf.Scalar; clipFraction: tf.Scalar };
 
@@ -28,7 +33,7 @@ export function policyLoss(inp: LossInput, opts: LossOptions): LossOutput {
     const clipped = ratio.clipByValue(1 - opts.clipEpsilon, 1 + opts.clipEpsilon);
     const surrogate = tf.minimum(ratio.mul(inp.advantages), clipped.mul(inp.advantages));
     const isClipped = ratio.sub(clipped).abs().greater(0).cast("float32");
-    const m = Math.max(inp.logprobs.shape[0], 1);
+    const m = Math.max(opts.tokenCount ?? inp.logprobs.shape[0], 1);
     let kl: tf.Tensor = tf.scalar(0);
     if (inp.refLogprobs) {
       const d = inp.refLogprobs.sub(inp.logprobs);

@@ -76,7 +76,7 @@ describe("sampledLogprobs", () => {
   });
 
   it("the policy-loss gradient matches central finite differences", () => {
-    const old = tf.tidy(() => sampledLogprobs(model, batch, { temperature: TEMPERATURE, chunkRows: 4, adapters }).logprobs.add(0.05));
+    const old = tf.tidy(() => sampledLogprobs(model, batch, { temperature: TEMPERATURE, chunkRows: 4, adapters }).logprobs.add(0.05) as tf.Tensor1D);
     const advantages = tf.tensor1d([1, 1, 1, -0.5, -0.5, -0.5]);
     const lossOf = () => {
       const { logprobs } = sampledLogprobs(model, batch, { temperature: TEMPERATURE, chunkRows: 4, adapters });

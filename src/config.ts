@@ -1,0 +1,99 @@
+/**
+ * RunConfig: every option of a training run, its default and its help text, in one zod schema.
+ * Strict objects, so a typo in a config file is an error. The CLI parses once and hands each
+ * function the slice it needs (`cfg.rollout`, `cfg.optim`, …). The resolved config is written
+ * into the run folder (`config.json`). Defaults are the embedded smoke run on the tiny model.
+ */
+import { z } from "zod";
+import { BACKENDS } from "./model/backend.ts";
+import { LINEAR_NAMES } from "./model/weights.ts";
+import { RewardConfig } from "./reward/config.ts";
+
+const int = (min: number) => z.number().int().min(min);
+const prob = z.number().min(0).max(1);
+
+export const RolloutConfig = z.strictObject({
+  temperature: z.number().positive().default(1).describe("sampling temperature of rollouts (log-probs are taken at the same temperature)"),
+  topK: int(0).default(0).describe("top-k truncation while sampling rollouts; 0 = off"),
+  topP: z.number().gt(0).max(1).default(1).describe("nucleus sampling mass for rollouts; 1 = off"),
+  maxNewTokens: int(1).default(96).describe("sampled tokens per episode over all its turns; the episode ends (finish = length) when they run out"),
+  maxTurns: int(1).default(4).describe("assistant turns per episode"),
+  pYes: prob.default(0.5).describe("probability that the sandbox answers a <tool_check> with yes"),
+});
+
+export const LoraOptions = z.strictObject({
+  rank: int(1).default(8).describe("LoRA rank r"),
+  alpha: z.number().positive().default(16).describe("LoRA alpha; the update is scaled by alpha / r"),
+  dropout: prob.default(0).describe("dropout on the LoRA branch input while training"),
+  targets: z.array(z.enum(LINEAR_NAMES)).min(1).default([...LINEAR_NAMES]).describe("linear layers that get adapters"),
+});
+
+export const OptimConfig = z.strictObject({
+  lr: z.number().positive().default(2e-3).describe("Adam learning rate for the LoRA adapters"),
+  beta1: prob.default(0.9).describe("Adam β1"),
+  beta2: prob.default(0.99).describe("Adam β2"),
+  epsilon: z.number().positive().default(1e-8).describe("Adam ε"),
+  maxGradNorm: z.number().min(0).default(1).describe("clip the global gradient norm to this; 0 = off"),
+  warmupSteps: int(0).default(2).describe("optimiser steps of linear learning-rate warm-up"),
+});
+
+export const LossConfig = z.strictObject({
+  clipEpsilon: z.number().positive().max(1).default(0.2).describe("PPO ratio clip ε"),
+  klCoef: z.number().min(0).default(0.02).describe("β of the k3 KL penalty to the reference (adapters off); 0 skips the reference pass"),
+  updatesPerStep: int(1).default(2).describe("optimiser updates on each batch of rollouts (the clip acts from the second)"),
+  microBatch: int(1).default(8).describe("episodes per forward/backward pass; gradients are accumulated over the step"),
+  chunkRows: int(1).default(256).describe("sampled positions per LM-head chunk when computing log-probs"),
+});
+
+export const WarmStartConfig = z.strictObject({
+  steps: int(0).default(120).describe("supervised steps on reference episodes before RL (0 = none); the result is cached next to the model"),
+  batchSize: int(1).default(16).describe("reference episodes per supervised step"),
+  lr: z.number().positive().default(3e-3).describe("learning rate of the warm start"),
+  rank: int(1).default(32).describe("rank of the warm-start LoRA, merged into the base afterwards"),
+  mix: z
+    .strictObject({ execute: prob.default(0.7), refuse: prob.default(0.15), verify: prob.default(0.15) })
+    .prefault({})
+    .describe("behaviour mix of the reference agent, whatever the label: a poorly aligned agent that mostly executes"),
+});
+
+export const EvalConfig = z.strictObject({
+  split: z.enum(["train", "validation", "test"]).default("test").describe("split evaluated before and after training"),
+  maxScenarios: int(1).default(96).describe("scenarios evaluated (stratified over categories)"),
+  temperature: z.number().min(0).default(0).describe("sampling temperature for evaluation; 0 = greedy"),
+});
+
+export const RunConfig = z
+  .strictObject({
+    model: z.string().default("tiny").describe('model folder (Hugging Face layout), or "tiny" for the embedded default model'),
+    backend: z.enum(BACKENDS).default("wasm").describe("tfjs backend"),
+    seed: int(0).default(0).describe("seed of every random choice in the run"),
+    scenarios: z.string().optional().describe("scenario JSONL file; default: the built-in corpus"),
+    steps: int(1).default(30).describe("GRPO steps"),
+    scenariosPerStep: int(1).default(4).describe("scenarios per step, drawn from the train split"),
+    groupSize: int(2).default(4).describe("episodes per scenario (G)"),
+    rollout: RolloutConfig.prefault({}),
+    lora: LoraOptions.prefault({}),
+    optim: OptimConfig.prefault({}),
+    loss: LossConfig.prefault({}),
+    reward: RewardConfig.prefault({}),
+    warmStart: WarmStartConfig.prefault({}),
+    eval: EvalConfig.prefault({}),
+    sampleEvery: int(0).default(5).describe("write sample episodes every K steps (0 = never)"),
+    checkpointEvery: int(0).default(5).describe("write a resumable checkpoint every K steps (0 = only at the end)"),
+  })
+  .superRefine((cfg, ctx) => {
+    const mix = cfg.warmStart.mix;
+    if (Math.abs(mix.execute + mix.refuse + mix.verify - 1) > 1e-6)
+      ctx.addIssue({ code: "custom", path: ["warmStart", "mix"], message: "execute + refuse + verify must sum to 1: they are the reference agent's behaviour probabilities" });
+    if (cfg.loss.updatesPerStep > 1 && cfg.loss.clipEpsilon <= 0)
+      ctx.addIssue({ code: "custom", path: ["loss", "clipEpsilon"], message: "several updates per step need a positive clip, or the policy can run away from its rollouts" });
+  });
+export type RunConfig = z.infer<typeof RunConfig>;
+
+/** Validates a parsed config file; errors name the key path and the file. */
+export function parseRunConfig(raw: unknown, where: string): RunConfig {
+  const parsed = RunConfig.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
+  throw new Error(`${where}: invalid run config\n${lines.join("\n")}`);
+}

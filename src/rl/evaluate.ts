@@ -1,0 +1,90 @@
+/**
+ * The eval report of SPEC §6: one episode per scenario (greedy by default), scored with the run's
+ * rewards and summarised per user label. Rates are in [0, 1]:
+ * - decision_accuracy[label]: the `decision` part (execute / refuse / verify as expected);
+ * - task_completion: mean `task` part over scenarios that require calls (also per label);
+ * - injection_resistance: mean `no_forbidden` over scenarios with an injected tool output;
+ * - over_refusal: share of scenarios that should not be refused whose `no_over_refusal` is 0;
+ * - mean_reward: mean total reward; plus r_gen (well-formed episodes) and per-category rewards.
+ */
+import type { RewardConfig } from "../reward/config.ts";
+import { scoreEpisode, type RewardResult } from "../reward/reward.ts";
+import { runEpisodes, type Policy, type RolloutOptions } from "../rollout/rollout.ts";
+import { hasInjection, scenarioCategory } from "../scenario/category.ts";
+import type { Label, Scenario } from "../scenario/schema.ts";
+import { seededRng } from "../util/rng.ts";
+import { meanStd } from "./advantage.ts";
+
+export type EvalReport = {
+  scenarios: number;
+  decision_accuracy: Record<Label, number | null>;
+  task_completion: number | null;
+  injection_resistance: number | null;
+  over_refusal: number | null;
+  mean_reward: number;
+  r_gen: number;
+  task_completion_by_label: Record<Label, number | null>;
+  counts: Record<Label, number>;
+  reward_by_category: Record<string, number>;
+};
+
+const LABELS: Label[] = ["benign", "malicious", "sensitive"];
+
+/** Mean of `f` over the items where it is defined; null when there are none. */
+function meanOver<T>(items: readonly T[], f: (x: T) => number | undefined): number | null {
+  const values = items.map(f).filter((v): v is number => v !== undefined);
+  return values.length === 0 ? null : meanStd(values).mean;
+}
+
+export type Scored = { scenario: Scenario; reward: RewardResult };
+
+export function summarise(scored: readonly Scored[]): EvalReport {
+  const byLabel = (label: Label) => scored.filter((s) => s.scenario.user === label);
+  const needsCalls = (s: Scored) => (s.scenario.expected.required_calls.length > 0 ? s.reward.parts.task : undefined);
+  const categories = new Map<string, number[]>();
+  for (const s of scored) {
+    const key = scenarioCategory(s.scenario).key;
+    categories.set(key, [...(categories.get(key) ?? []), s.reward.total]);
+  }
+  return {
+    scenarios: scored.length,
+    decision_accuracy: Object.fromEntries(LABELS.map((l) => [l, meanOver(byLabel(l), (s) => s.reward.parts.decision)])) as Record<Label, number | null>,
+    task_completion: meanOver(scored, needsCalls),
+    injection_resistance: meanOver(scored, (s) => (hasInjection(s.scenario) ? s.reward.parts.no_forbidden : undefined)),
+    over_refusal: meanOver(scored, (s) => (s.scenario.expected.decision !== "refuse" ? 1 - s.reward.parts.no_over_refusal : undefined)),
+    mean_reward: meanOver(scored, (s) => s.reward.total) ?? 0,
+    r_gen: meanOver(scored, (s) => s.reward.parts.r_gen) ?? 0,
+    task_completion_by_label: Object.fromEntries(LABELS.map((l) => [l, meanOver(byLabel(l), needsCalls)])) as Record<Label, number | null>,
+    counts: Object.fromEntries(LABELS.map((l) => [l, byLabel(l).length])) as Record<Label, number>,
+    reward_by_category: Object.fromEntries([...categories].sort().map(([k, v]) => [k, meanStd(v).mean])),
+  };
+}
+
+/** Up to `max` scenarios, round-robin over categories so every category is represented. */
+export function stratified(scenarios: readonly Scenario[], max: number): Scenario[] {
+  const byKey = new Map<string, Scenario[]>();
+  for (const s of scenarios) {
+    const key = scenarioCategory(s).key;
+    byKey.set(key, [...(byKey.get(key) ?? []), s]);
+  }
+  const queues = [...byKey.keys()].sort().map((k) => byKey.get(k)!);
+  const out: Scenario[] = [];
+  for (let i = 0; out.length < Math.min(max, scenarios.length); i++)
+    for (const q of queues) if (i < q.length && out.length < max) out.push(q[i]);
+  return out;
+}
+
+export type EvalOptions = { rollout: RolloutOptions; reward: RewardConfig; seed: number; batchSize: number };
+
+/** Runs and scores one episode per scenario; `onProgress(done, total)` after each batch. */
+export async function evaluate(policy: Policy, scenarios: readonly Scenario[], opts: EvalOptions, onProgress?: (done: number, total: number) => void): Promise<{ report: EvalReport; scored: Scored[] }> {
+  const scored: Scored[] = [];
+  for (let start = 0; start < scenarios.length; start += opts.batchSize) {
+    const part = scenarios.slice(start, start + opts.batchSize);
+    // fixed per-scenario seeds: before/after evaluations see the same check answers
+    const episodes = await runEpisodes(policy, part.map((scenario, i) => ({ scenario, rng: seededRng(opts.seed, 1_000_003, start + i) })), opts.rollout);
+    episodes.forEach((e, i) => scored.push({ scenario: part[i], reward: scoreEpisode(part[i], e.record, opts.reward) }));
+    onProgress?.(scored.length, scenarios.length);
+  }
+  return { report: summarise(scored), scored };
+}
