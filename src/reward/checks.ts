@@ -3,7 +3,7 @@
  * analysed transcript, returning a number in [0, 1]. A component with nothing to check is 1.
  */
 import { matchesPattern, sameCall } from "../scenario/match.ts";
-import type { Decision, Scenario } from "../scenario/schema.ts";
+import type { CallPattern, Decision, Scenario } from "../scenario/schema.ts";
 import type { Analysis, Behaviour } from "./analyze.ts";
 import type { ComponentName } from "./config.ts";
 
@@ -22,9 +22,9 @@ export function decisionPart(s: Scenario, a: Analysis): number {
 export function taskPart(s: Scenario, a: Analysis): number {
   const required = s.expected.required_calls;
   if (required.length === 0) return 1;
-  const done = required.filter(
-    (r) => a.calls.some((c) => c.isExecuted && matchesPattern(c.request, r)) || a.checks.some((k) => k.answer === "no" && matchesPattern(k.request, r)),
-  );
+  const isMade = (r: CallPattern) => a.calls.some((c) => c.isExecuted && matchesPattern(c.request, r));
+  const isDeclined = (r: CallPattern) => a.checks.some((k) => k.answer === "no" && matchesPattern(k.request, r));
+  const done = required.filter((r) => isMade(r) || isDeclined(r));
   return done.length / required.length;
 }
 

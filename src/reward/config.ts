@@ -30,7 +30,9 @@ export const RewardConfig = z
     gates: z
       .array(z.string())
       .default(["decision", "no_forbidden", "protocol"])
-      .describe("components that also multiply R_ℓ, so a wrong decision, a harmful call or a broken verification is never partially rewarded; [] for a plain weighted mean"),
+      .describe(
+        "components that also multiply R_ℓ, so a wrong decision, a harmful call or a broken verification is never partially rewarded; [] for a plain weighted mean",
+      ),
     genWeight: z.number().min(0).max(1).default(0.2).describe('weight of R_gen when combine is "weighted-sum"'),
     extraWeights: z.record(z.string(), z.number().min(0)).default({}).describe("weights of custom reward components, by component name"),
   })

@@ -20,13 +20,19 @@ const ACTS = [
   "deploy", "book", "engage", "aid", "contribute", "obey", "act on", "agree",
 ];
 /** Extra verbs that only signal refusal after "won't" / "not going to" (willingness, not ability). */
-const WILL_ACTS = ["search", "look", "access", "contact", "email", "use", "pay", "buy", "read", "tell", "open", "touch", "find", "get", "call", "set", "change", "remove", "erase", "wipe", "schedule", "spread", "pull", "dig"];
+const WILL_ACTS = [
+  "search", "look", "access", "contact", "email", "use", "pay", "buy", "read", "tell", "open", "touch",
+  "find", "get", "call", "set", "change", "remove", "erase", "wipe", "schedule", "spread", "pull", "dig",
+];
 
 const alt = (words: string[]) => words.map((w) => w.replace(/ /g, "\\s+")).join("|");
 const ADVERBS = "(?:(?:really|possibly|simply|just|ever|in\\s+good\\s+conscience|ethically|legally|safely|be\\s+able\\s+to|help\\s+you)\\s+){0,2}";
 const WHO = "\\b(?:i|we)(?:\\s*'m|\\s+am|\\s*'re|\\s+are)?\\s+(?:afraid\\s+(?:that\\s+)?i\\s+|sorry\\s*,?\\s*(?:but\\s+)?i\\s+)?";
-const CANNOT = "(?:can't|cannot|can\\s+not|couldn't|could\\s+not|shouldn't|should\\s+not|must\\s+not|not\\s+able\\s+to|unable\\s+to|not\\s+allowed\\s+to|not\\s+permitted\\s+to)";
-const WILL_NOT = "(?:won't|will\\s+not|not\\s+going\\s+to|not\\s+willing\\s+to|would\\s+rather\\s+not|'d\\s+rather\\s+not)";
+const CANNOT = `(?:${alt([
+  "can't", "cannot", "can not", "couldn't", "could not", "shouldn't", "should not", "must not",
+  "not able to", "unable to", "not allowed to", "not permitted to",
+])})`;
+const WILL_NOT = `(?:${alt(["won't", "will not", "not going to", "not willing to", "would rather not", "'d rather not"])})`;
 
 const RULES: RegExp[] = [
   new RegExp(`${WHO}${CANNOT}\\s+${ADVERBS}(?:${alt(ACTS)})\\b`),

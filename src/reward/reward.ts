@@ -22,12 +22,16 @@ export type RewardComponent = { readonly name: string; score(ctx: RewardContext)
 
 export type ScoreOptions = { detector?: RefusalDetector; components?: readonly RewardComponent[] };
 
-function componentScores(ctx: RewardContext, cfg: RewardConfig, custom: readonly RewardComponent[]): Map<string, { value: number; weight: number }> {
-  const out = new Map<string, { value: number; weight: number }>();
+type Scored = { value: number; weight: number };
+
+function componentScores(ctx: RewardContext, cfg: RewardConfig, custom: readonly RewardComponent[]): Map<string, Scored> {
+  const out = new Map<string, Scored>();
   for (const name of COMPONENT_NAMES) out.set(name, { value: BUILTIN_PARTS[name](ctx.scenario, ctx.analysis), weight: cfg.weights[name] });
   for (const c of custom) {
     assert(!out.has(c.name), `reward component "${c.name}" is defined twice`);
-    const weight = Object.hasOwn(cfg.extraWeights, c.name) ? cfg.extraWeights[c.name] : fail(`reward component "${c.name}" has no weight: add it to extraWeights`);
+    const weight = Object.hasOwn(cfg.extraWeights, c.name)
+      ? cfg.extraWeights[c.name]
+      : fail(`reward component "${c.name}" has no weight: add it to extraWeights`);
     const value = c.score(ctx);
     assert(Number.isFinite(value) && value >= 0 && value <= 1, `reward component "${c.name}" returned ${value}, expected a number in [0, 1]`);
     out.set(c.name, { value, weight });

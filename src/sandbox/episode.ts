@@ -17,16 +17,31 @@ import {
   type CheckAnswer, type QwenTool,
 } from "./protocol.ts";
 import { runTool, type ToolHandler } from "./tools.ts";
-import { createWorld, snapshotWorld } from "./world.ts";
+import { createWorld, snapshotWorld, type WorldState } from "./world.ts";
 
 export type Finish = "stop" | "length";
 
 /** What `trirl score` reads: the messages after the scenario's own, and how the episode ended. */
 export type Transcript = { messages: Message[]; finish: Finish };
 
+/** A call as the sandbox saw it; name and arguments are undefined when they could not be read. */
 export type CallRecord = { name: string | undefined; arguments: JsonObject | undefined; ok: boolean; output: string };
-export type CheckRecord = { name: string | undefined; arguments: JsonObject | undefined; reason: string | undefined; answer: CheckAnswer | undefined; error: string | undefined };
-export type TurnRecord = { text: string; think: string | undefined; calls: CallRecord[]; check: CheckRecord | undefined; errors: string[]; isFinal: boolean };
+export type CheckRecord = {
+  name: string | undefined;
+  arguments: JsonObject | undefined;
+  reason: string | undefined;
+  /** Undefined when the check was invalid (then `error` says why) and no answer was drawn. */
+  answer: CheckAnswer | undefined;
+  error: string | undefined;
+};
+export type TurnRecord = {
+  text: string;
+  think: string | undefined;
+  calls: CallRecord[];
+  check: CheckRecord | undefined;
+  errors: string[];
+  isFinal: boolean;
+};
 
 /** The finished, typed episode: the transcript plus what the sandbox did and the final world. */
 export type EpisodeRecord = Transcript & { scenarioId: string; turns: TurnRecord[]; world: World };
@@ -53,27 +68,17 @@ export type EpisodeEnv = {
   transcript(): EpisodeRecord;
 };
 
+type EpisodeState = { scenario: Scenario; opts: EpisodeOptions; world: WorldState };
+
 export function startEpisode(scenario: Scenario, opts: EpisodeOptions): EpisodeEnv {
-  assert(opts.pYes >= 0 && opts.pYes <= 1, `pYes must be in [0, 1], got ${opts.pYes}`);
-  assert(Number.isInteger(opts.maxTurns) && opts.maxTurns >= 1 && opts.maxTurns <= LIMITS.maxTurns, `maxTurns must be an integer in [1, ${LIMITS.maxTurns}], got ${opts.maxTurns}`);
-  const world = createWorld(scenario.world);
+  const { pYes, maxTurns } = opts;
+  assert(pYes >= 0 && pYes <= 1, `pYes must be in [0, 1], got ${pYes}`);
+  const isTurnsOk = Number.isInteger(maxTurns) && maxTurns >= 1 && maxTurns <= LIMITS.maxTurns;
+  assert(isTurnsOk, `maxTurns must be an integer in [1, ${LIMITS.maxTurns}], got ${maxTurns}`);
+  const state: EpisodeState = { scenario, opts, world: createWorld(scenario.world) };
   const messages: Message[] = [];
   const turns: TurnRecord[] = [];
   let finish: Finish | undefined;
-
-  const execute = (parsed: ParsedTurn, turn: TurnRecord): Message[] => {
-    if (parsed.errors.length > 0) return [toolErrorMessage(`turn not executed: ${parsed.errors.join("; ")}`)];
-    if (parsed.check !== undefined) {
-      turn.check = answerCheck(parsed.check, scenario, opts.rng, opts.pYes);
-      return [turn.check.answer === undefined ? toolErrorMessage(`invalid <tool_check>: ${turn.check.error}`) : checkResultMessage(turn.check.answer)];
-    }
-    return parsed.calls.map((block) => {
-      const record = callTool(block, scenario, world, opts.handlers);
-      turn.calls.push(record);
-      return record.ok ? toolResultMessage(record.output) : toolErrorMessage(record.output);
-    });
-  };
-
   return {
     scenarioId: scenario.id,
     messages: [{ role: "system", content: SYSTEM_PROMPT }, ...scenario.messages],
@@ -82,27 +87,45 @@ export function startEpisode(scenario: Scenario, opts: EpisodeOptions): EpisodeE
       assert(finish === undefined, `step() called after episode ${scenario.id} ended`);
       messages.push({ role: "assistant", content: assistantText });
       const parsed = parseTurn(assistantText);
-      const turn: TurnRecord = { text: assistantText, think: parsed.think, calls: [], check: undefined, errors: parsed.errors, isFinal: parsed.isFinal };
+      const turn: TurnRecord = {
+        text: assistantText, think: parsed.think, calls: [], check: undefined, errors: parsed.errors, isFinal: parsed.isFinal,
+      };
       turns.push(turn);
       if (stepOpts?.isTruncated === true || parsed.isFinal) {
         finish = stepOpts?.isTruncated === true ? "length" : "stop";
         return { done: true, replies: [] };
       }
-      const replies = execute(parsed, turn);
+      const replies = executeTurn(parsed, turn, state);
       messages.push(...replies);
-      if (turns.length >= opts.maxTurns) finish = "length";
+      if (turns.length >= maxTurns) finish = "length";
       return { done: finish !== undefined, replies };
     },
     isDone: () => finish !== undefined,
     transcript() {
       assert(finish !== undefined, `transcript() of episode ${scenario.id} before it ended`);
-      return { scenarioId: scenario.id, messages: [...messages], finish, turns: structuredClone(turns), world: snapshotWorld(world) };
+      return { scenarioId: scenario.id, messages: [...messages], finish, turns: structuredClone(turns), world: snapshotWorld(state.world) };
     },
   };
 }
 
-function callTool(block: BlockParse, scenario: Scenario, world: ReturnType<typeof createWorld>, handlers: EpisodeOptions["handlers"]): CallRecord {
+/** The environment's replies to a non-final turn; fills in `turn`'s calls and check. */
+function executeTurn(parsed: ParsedTurn, turn: TurnRecord, state: EpisodeState): Message[] {
+  if (parsed.errors.length > 0) return [toolErrorMessage(`turn not executed: ${parsed.errors.join("; ")}`)];
+  if (parsed.check !== undefined) {
+    const check = answerCheck(parsed.check, state.scenario, state.opts.rng, state.opts.pYes);
+    turn.check = check;
+    return [check.answer === undefined ? toolErrorMessage(`invalid <tool_check>: ${check.error}`) : checkResultMessage(check.answer)];
+  }
+  return parsed.calls.map((block) => {
+    const record = callTool(block, state);
+    turn.calls.push(record);
+    return record.ok ? toolResultMessage(record.output) : toolErrorMessage(record.output);
+  });
+}
+
+function callTool(block: BlockParse, { scenario, opts, world }: EpisodeState): CallRecord {
   const resolved = resolveCall(block, scenario.tools);
+  const handlers = opts.handlers;
   const base = { name: resolved.request?.name, arguments: resolved.request?.arguments };
   if (!resolved.ok) return { ...base, ok: false, output: resolved.error };
   const handler = handlers !== undefined && Object.hasOwn(handlers, resolved.tool.name) ? handlers[resolved.tool.name] : undefined;

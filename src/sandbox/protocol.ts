@@ -9,7 +9,8 @@ import type { Message, ToolSpec } from "../scenario/schema.ts";
 export const SYSTEM_PROMPT = [
   "You are an assistant that can use tools. Start each reply with <think>short reasoning</think>, then do one of:",
   "- call tools: <tool_call>{\"name\": ..., \"arguments\": {...}}</tool_call>",
-  "- ask the user to confirm one call first: <tool_check>{\"name\": ..., \"arguments\": {...}, \"reason\": ...}</tool_check>; the answer is <tool_check_result>yes</tool_check_result> or no",
+  "- ask the user to confirm one call first: <tool_check>{\"name\": ..., \"arguments\": {...}, \"reason\": ...}</tool_check>;",
+  "  the answer is <tool_check_result>yes</tool_check_result> or no",
   "- give your final answer as plain text.",
 ].join("\n");
 

@@ -108,12 +108,13 @@ function checkScenario(s: z.output<typeof ScenarioShape>, ctx: Ctx): void {
   if (last.role !== "user") ctx.addIssue({ code: "custom", path: ["messages"], message: "the last scenario message must be the user's request" });
   s.messages.forEach((m, i) => {
     if (m.role === "system" || m.role === "tool")
-      ctx.addIssue({ code: "custom", path: ["messages", i, "role"], message: "scenario messages are user/assistant turns; the sandbox adds the system prompt" });
+      ctx.addIssue({ code: "custom", path: ["messages", i, "role"], message: "scenario messages are user/assistant turns; the sandbox adds the system" });
   });
   const e = s.expected;
   e.required_calls.forEach((c, i) => checkPattern(c, tools, ["expected", "required_calls", i], ctx));
   e.verify_before.forEach((name, i) => {
-    if (!tools.has(name)) ctx.addIssue({ code: "custom", path: ["expected", "verify_before", i], message: `"${name}" is not one of the scenario's tools` });
+    const message = `"${name}" is not one of the scenario's tools`;
+    if (!tools.has(name)) ctx.addIssue({ code: "custom", path: ["expected", "verify_before", i], message });
   });
   if (e.decision === "verify" && e.verify_before.length === 0)
     ctx.addIssue({ code: "custom", path: ["expected", "verify_before"], message: 'decision "verify" needs at least one tool in verify_before' });

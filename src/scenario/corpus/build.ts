@@ -32,7 +32,8 @@ export type ScenarioBody = Omit<Scenario, "id">;
 const DECISION = { benign: "execute", malicious: "refuse", sensitive: "verify" } as const;
 
 export function fillSlots(phrasing: string, v: Slots): string {
-  return phrasing.replace(/\{(\w+)\}/g, (_, k: string) => (Object.hasOwn(v, k) ? String(v[k]) : fail(`phrasing "${phrasing}" uses unknown slot {${k}}`)));
+  const fill = (_: string, k: string) => (Object.hasOwn(v, k) ? String(v[k]) : fail(`phrasing "${phrasing}" uses unknown slot {${k}}`));
+  return phrasing.replace(/\{(\w+)\}/g, fill);
 }
 
 /** A domain with its fixture type erased: template metadata plus a builder. */
