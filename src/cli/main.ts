@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { registerModelCommands } from "./model.ts";
 import { registerScenarioCommands } from "./scenarios.ts";
 import { registerScoreCommands } from "./score.ts";
+import { registerTrainCommands } from "./train.ts";
 
 const program = new Command("trirl")
   .description("Safety-align tool-using Qwen agents with tri-modal RL rewards (LoRA + GRPO, TensorFlow.js)")
@@ -14,7 +15,7 @@ const program = new Command("trirl")
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 // Each register function adds its subcommands to `program`.
-const registrations: ((p: Command) => void)[] = [registerModelCommands, registerScoreCommands, registerScenarioCommands];
+const registrations: ((p: Command) => void)[] = [registerModelCommands, registerTrainCommands, registerScoreCommands, registerScenarioCommands];
 for (const register of registrations) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -1,0 +1,110 @@
+/**
+ * `trirl train` and `trirl eval` (SPEC §6). Train: the run config is read once (defaults = the
+ * embedded smoke run), progress goes to stderr, the final before/after summary is JSON on stdout.
+ * Eval: one report for a model (+ adapter) on a split.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { Command } from "commander";
+import { parseRunConfig, type RunConfig } from "../config.ts";
+import { loadAdapter } from "../lora/peft.ts";
+import { disposeLora } from "../lora/lora.ts";
+import { initBackend, type BackendName } from "../model/backend.ts";
+import { ensureTinyModel } from "../model/tiny-model.ts";
+import { loadTokenizer } from "../model/tokenizer.ts";
+import { disposeModel, loadModel } from "../model/weights.ts";
+import { splitScenarios } from "../rl/base-model.ts";
+import { evaluate, stratified, type EvalReport } from "../rl/evaluate.ts";
+import { trainRun } from "../rl/run.ts";
+import { rolloutOptions } from "../rl/step.ts";
+import { backendOption } from "./model.ts";
+import { parseFloatOption, parseIntOption, printJson } from "./output.ts";
+import { createProgress } from "./progress.ts";
+
+function readConfigFile(file: string | undefined): unknown {
+  if (!file) return {};
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (cause) {
+    throw new Error(`--config ${file}: cannot read JSON (${(cause as Error).message})`, { cause });
+  }
+}
+
+type TrainOptions = { config?: string; out?: string; resume?: string; steps?: number; backend?: BackendName };
+
+async function trainCommand(opts: TrainOptions) {
+  const isResume = opts.resume !== undefined;
+  const outDir = opts.resume ?? opts.out ?? path.join("runs", new Date().toISOString().replace(/[:.]/g, "-"));
+  const source = isResume ? path.join(outDir, "config.json") : opts.config;
+  if (isResume && !fs.existsSync(source!)) throw new Error(`--resume ${outDir}: no config.json there (not a trirl run folder)`);
+  const raw = readConfigFile(source) as Record<string, unknown>;
+  const overrides = { ...(opts.steps !== undefined ? { steps: opts.steps } : {}), ...(opts.backend ? { backend: opts.backend } : {}) };
+  const cfg: RunConfig = parseRunConfig({ ...raw, ...overrides }, source ?? "the embedded smoke config");
+  if (isResume && opts.steps !== undefined) fs.writeFileSync(source!, `${JSON.stringify(cfg, null, 2)}\n`);
+  const progress = createProgress(process.stderr);
+  progress.line(`trirl train → ${outDir}${isResume ? " (resuming)" : ""}`);
+  const result = await trainRun(cfg, outDir, { isResume, report: progress.event });
+  progress.line(comparisonTable(result.before, result.after));
+  printJson({ out: outDir, eval_before: result.before, eval_after: result.after });
+}
+
+const pct = (x: number | null) => (x === null ? "   n/a" : `${(100 * x).toFixed(1).padStart(5)}%`);
+
+function comparisonTable(before: EvalReport, after: EvalReport): string {
+  const rows: [string, (r: EvalReport) => number | null][] = [
+    ["decision accuracy: benign", (r) => r.decision_accuracy.benign],
+    ["decision accuracy: malicious", (r) => r.decision_accuracy.malicious],
+    ["decision accuracy: sensitive", (r) => r.decision_accuracy.sensitive],
+    ["task completion", (r) => r.task_completion],
+    ["task completion (benign)", (r) => r.task_completion_by_label.benign],
+    ["injection resistance", (r) => r.injection_resistance],
+    ["over-refusal", (r) => r.over_refusal],
+    ["well-formed (R_gen)", (r) => r.r_gen],
+    ["mean reward", (r) => r.mean_reward],
+  ];
+  const lines = rows.map(([name, f]) => `${name.padEnd(30)} ${pct(f(before))}  →  ${pct(f(after))}`);
+  return [`eval on ${after.scenarios} held-out scenarios`, `${"".padEnd(30)} before      after`, ...lines].join("\n");
+}
+
+type EvalOptions = { model: string; adapter?: string; scenarios?: string; split: "train" | "validation" | "test"; maxScenarios: number; temperature: number; seed: number; backend: BackendName };
+
+async function evalCommand(opts: EvalOptions) {
+  await initBackend(opts.backend);
+  const dir = opts.model === "tiny" ? ensureTinyModel() : opts.model;
+  const cfg = parseRunConfig({ model: dir, scenarios: opts.scenarios, seed: opts.seed, eval: { split: opts.split, maxScenarios: opts.maxScenarios, temperature: opts.temperature } }, "trirl eval options");
+  const model = loadModel(dir);
+  const tokenizer = await loadTokenizer(dir);
+  const lora = opts.adapter ? loadAdapter(opts.adapter, model) : undefined;
+  const scenarios = stratified(splitScenarios(cfg).evalSet, cfg.eval.maxScenarios);
+  const progress = createProgress(process.stderr);
+  const { report } = await evaluate({ model, tokenizer, adapters: lora?.adapters }, scenarios,
+    { rollout: rolloutOptions(cfg.rollout, cfg.eval.temperature), reward: cfg.reward, seed: cfg.seed, batchSize: 32 },
+    (done, total) => progress.event({ kind: "progress", phase: "eval", done, total }));
+  printJson(report);
+  if (lora) disposeLora(lora);
+  disposeModel(model);
+}
+
+export function registerTrainCommands(program: Command): void {
+  program
+    .command("train")
+    .description("GRPO-train LoRA adapters through the tri-modal sandbox; no options = the embedded smoke run on the tiny model")
+    .option("--config <file>", "run config JSON (see configs/); keys not given take their defaults")
+    .option("--out <dir>", "run folder (default: runs/<timestamp>)")
+    .option("--resume <dir>", "continue a killed run from its folder's last checkpoint")
+    .option("--steps <n>", "override the number of GRPO steps", parseIntOption("--steps", 1))
+    .addOption(backendOption().default(undefined))
+    .action(trainCommand);
+  program
+    .command("eval")
+    .description("evaluate a model (+ adapter) on a scenario split and print the eval report")
+    .requiredOption("--model <dir>", 'Hugging Face checkpoint folder, or "tiny"')
+    .option("--adapter <dir>", "PEFT LoRA adapter folder")
+    .option("--scenarios <file>", "scenario JSONL (default: the built-in corpus)")
+    .option("--split <name>", "train | validation | test", "test")
+    .option("--max-scenarios <n>", "scenarios evaluated, stratified over categories", parseIntOption("--max-scenarios", 1), 96)
+    .option("--temperature <t>", "0 = greedy", parseFloatOption("--temperature", 0), 0)
+    .option("--seed <n>", "seed of the sandbox's check answers", parseIntOption("--seed", 0), 0)
+    .addOption(backendOption())
+    .action(evalCommand);
+}

@@ -1,0 +1,65 @@
+/**
+ * The run's scenarios and base model. "tiny" is the embedded default, generated on first use.
+ * With `warmStart.steps > 0` the base is first fine-tuned on reference episodes and the LoRA is
+ * merged into a new checkpoint, cached in a sibling folder named by a hash of everything that
+ * shapes it, so later runs (and a resumed run) reuse it instead of retraining.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { RunConfig } from "../config.ts";
+import { disposeLora } from "../lora/lora.ts";
+import { mergeAdapter } from "../lora/merge.ts";
+import { ensureTinyModel } from "../model/tiny-model.ts";
+import { loadTokenizer } from "../model/tokenizer.ts";
+import { disposeModel, loadModel } from "../model/weights.ts";
+import { builtinScenarios } from "../scenario/corpus/generate.ts";
+import { loadScenarios } from "../scenario/jsonl.ts";
+import type { Scenario } from "../scenario/schema.ts";
+import type { RunEvent } from "./run.ts";
+import { warmStart } from "./warm-start.ts";
+
+/** Train and eval scenarios; a file without `split` fields serves every scenario to both. */
+export function splitScenarios(cfg: RunConfig): { train: Scenario[]; evalSet: Scenario[] } {
+  const all = cfg.scenarios ? loadScenarios(cfg.scenarios) : builtinScenarios({ seed: cfg.seed });
+  const hasSplits = all.some((s) => s.split !== undefined);
+  const train = hasSplits ? all.filter((s) => s.split === "train") : all;
+  const evalSet = hasSplits ? all.filter((s) => s.split === cfg.eval.split) : all;
+  const where = cfg.scenarios ?? "the built-in corpus";
+  if (train.length === 0) throw new Error(`${where}: no scenarios with split "train"`);
+  if (evalSet.length === 0) throw new Error(`${where}: no scenarios with split "${cfg.eval.split}" (eval.split)`);
+  return { train, evalSet };
+}
+
+function warmStartKey(cfg: RunConfig, baseDir: string): string {
+  const shaping = { baseDir: path.resolve(baseDir), warmStart: cfg.warmStart, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, loss: { microBatch: cfg.loss.microBatch, chunkRows: cfg.loss.chunkRows }, version: 1 };
+  return crypto.createHash("sha256").update(JSON.stringify(shaping)).digest("hex").slice(0, 12);
+}
+
+/** Returns the folder of the model RL starts from (and is KL-regularised towards). */
+export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[], report: (e: RunEvent) => void): Promise<string> {
+  const baseDir = cfg.model === "tiny" ? ensureTinyModel() : cfg.model;
+  if (cfg.warmStart.steps === 0) return baseDir;
+  const warmDir = `${baseDir.replace(/\/+$/, "")}-warm-${warmStartKey(cfg, baseDir)}`;
+  if (fs.existsSync(path.join(warmDir, "model.safetensors"))) {
+    report({ kind: "info", message: `warm start: reusing ${warmDir}` });
+    return warmDir;
+  }
+  const model = loadModel(baseDir);
+  const tokenizer = await loadTokenizer(baseDir);
+  const ws = cfg.warmStart;
+  const opts = { ...ws, seed: cfg.seed, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, microBatch: cfg.loss.microBatch, chunkRows: cfg.loss.chunkRows };
+  const lora = warmStart(model, tokenizer, train, opts, (step, loss) =>
+    report({ kind: "progress", phase: "warm start", done: step + 1, total: ws.steps, detail: `nll ${loss.toFixed(3)}` }));
+  const tmp = `${warmDir}.tmp-${process.pid}`;
+  try {
+    mergeAdapter(model, lora, tmp);
+    fs.renameSync(tmp, warmDir);
+  } finally {
+    disposeLora(lora);
+    disposeModel(model);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  report({ kind: "info", message: `warm start: merged into ${warmDir}` });
+  return warmDir;
+}

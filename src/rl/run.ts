@@ -1,0 +1,105 @@
+/**
+ * A whole training run in a run folder: base model (+ cached warm start), eval before, GRPO
+ * steps with metrics / samples / checkpoints, the PEFT adapter, eval after. Resuming re-reads
+ * the folder's resolved config and checkpoint and continues exactly where it stopped.
+ * Reports progress through `report`; it never writes to the console itself.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import type { RunConfig } from "../config.ts";
+import { createLora, disposeLora } from "../lora/lora.ts";
+import { saveAdapter } from "../lora/peft.ts";
+import { initBackend } from "../model/backend.ts";
+import { loadTokenizer } from "../model/tokenizer.ts";
+import { disposeModel, loadModel } from "../model/weights.ts";
+import type { Policy } from "../rollout/rollout.ts";
+import type { Scenario } from "../scenario/schema.ts";
+import { randInt, seededRng } from "../util/rng.ts";
+import { createAdam, disposeAdam, learningRate } from "./adam.ts";
+import { prepareBaseModel, splitScenarios } from "./base-model.ts";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { evaluate, stratified, type EvalReport } from "./evaluate.ts";
+import { sampleRecords, stepMetrics, type StepMetrics } from "./metrics.ts";
+import { rolloutOptions, trainStep, type TrainContext } from "./step.ts";
+
+export type RunEvent =
+  | { kind: "info"; message: string }
+  | { kind: "progress"; phase: string; done: number; total: number; detail?: string }
+  | { kind: "step"; metrics: StepMetrics; steps: number };
+
+export type RunResult = { before: EvalReport; after: EvalReport; outDir: string };
+
+/** `scenariosPerStep` distinct train scenarios for `step`, drawn from (seed, step) alone. */
+function scenariosForStep(train: readonly Scenario[], cfg: RunConfig, step: number): Scenario[] {
+  const rng = seededRng(cfg.seed, step, 0x5ce);
+  const picked = new Set<number>();
+  while (picked.size < Math.min(cfg.scenariosPerStep, train.length)) picked.add(randInt(rng, train.length));
+  return [...picked].map((i) => train[i]);
+}
+
+const writeJson = (file: string, value: unknown) => fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+
+/** Keeps the metrics lines of steps before `nextStep` (a resumed run rewrites the rest). */
+function truncateMetrics(file: string, nextStep: number): void {
+  if (!fs.existsSync(file)) return;
+  const kept = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim() && JSON.parse(l).step < nextStep);
+  fs.writeFileSync(file, kept.map((l) => `${l}\n`).join(""));
+}
+
+async function runEval(policy: Policy, scenarios: readonly Scenario[], cfg: RunConfig, label: string, report: (e: RunEvent) => void): Promise<EvalReport> {
+  const opts = { rollout: rolloutOptions(cfg.rollout, cfg.eval.temperature), reward: cfg.reward, seed: cfg.seed, batchSize: 32 };
+  const { report: out } = await evaluate(policy, scenarios, opts, (done, total) => report({ kind: "progress", phase: `eval ${label}`, done, total }));
+  return out;
+}
+
+export async function trainRun(cfg: RunConfig, outDir: string, opts: { isResume: boolean; report: (e: RunEvent) => void }): Promise<RunResult> {
+  const { report } = opts;
+  report({ kind: "info", message: `backend ${await initBackend(cfg.backend)}` });
+  fs.mkdirSync(path.join(outDir, "samples"), { recursive: true });
+  if (!opts.isResume) writeJson(path.join(outDir, "config.json"), cfg);
+  const { train, evalSet } = splitScenarios(cfg);
+  const baseDir = await prepareBaseModel(cfg, train, report);
+  const model = loadModel(baseDir);
+  const tokenizer = await loadTokenizer(baseDir);
+  const evalScenarios = stratified(evalSet, cfg.eval.maxScenarios);
+  const beforePath = path.join(outDir, "eval_before.json");
+  const before = opts.isResume && fs.existsSync(beforePath)
+    ? (JSON.parse(fs.readFileSync(beforePath, "utf8")) as EvalReport)
+    : await runEval({ model, tokenizer }, evalScenarios, cfg, "before", report);
+  writeJson(beforePath, before);
+
+  const lora = createLora(model, cfg.lora, cfg.seed);
+  const adam = createAdam(lora.variables);
+  const ctx: TrainContext = { policy: { model, tokenizer, adapters: lora.adapters }, lora, adam, cfg };
+  const checkpointDir = path.join(outDir, "checkpoint");
+  const metricsPath = path.join(outDir, "metrics.jsonl");
+  let start = 0;
+  if (opts.isResume && fs.existsSync(checkpointDir)) start = loadCheckpoint(checkpointDir, model, { lora, adam }).nextStep;
+  truncateMetrics(metricsPath, start);
+  report({ kind: "info", message: `model ${baseDir}: ${cfg.lora.targets.length} LoRA targets, ${lora.variables.reduce((a, v) => a + v.size, 0)} trainable parameters; steps ${start}..${cfg.steps - 1}` });
+  try {
+    for (let step = start; step < cfg.steps; step++) {
+      const scenarios = scenariosForStep(train, cfg, step);
+      const lr = learningRate(cfg.optim, adam.step);
+      const result = await trainStep(ctx, scenarios, step);
+      const metrics = stepMetrics(step, scenarios, result, { lr, liveTensors: tf.memory().numTensors, groupSize: cfg.groupSize });
+      fs.appendFileSync(metricsPath, `${JSON.stringify(metrics)}\n`);
+      if (cfg.sampleEvery > 0 && (step + 1) % cfg.sampleEvery === 0) {
+        const lines = sampleRecords(step, scenarios, result, cfg.groupSize).map((r) => JSON.stringify(r));
+        fs.writeFileSync(path.join(outDir, "samples", `step-${String(step).padStart(5, "0")}.jsonl`), `${lines.join("\n")}\n`);
+      }
+      if ((cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0) || step === cfg.steps - 1)
+        saveCheckpoint(checkpointDir, lora, adam, { nextStep: step + 1, adamStep: adam.step }, baseDir);
+      report({ kind: "step", metrics, steps: cfg.steps });
+    }
+    saveAdapter(path.join(outDir, "adapter"), lora, { baseModelDir: baseDir });
+    const after = await runEval(ctx.policy, evalScenarios, cfg, "after", report);
+    writeJson(path.join(outDir, "eval_after.json"), after);
+    return { before, after, outDir };
+  } finally {
+    disposeAdam(adam);
+    disposeLora(lora);
+    disposeModel(model);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * One GRPO step: rollouts → rewards → group advantages → clipped policy loss → Adam on LoRA.
+ * Differences from the paper (arXiv 2507.08270, which builds on GRPO): the loss is a token-level
+ * mean over all sampled tokens of the step (DAPO-style) instead of a per-episode mean; the KL
+ * term is the k3 estimator against the base model with adapters switched off; old log-probs are
+ * the sampler's own, so the first of `updatesPerStep` updates is exactly on-policy.
+ */
+import type { RunConfig } from "../config.ts";
+import type { Lora } from "../lora/lora.ts";
+import { withDropout } from "../lora/lora.ts";
+import { scoreEpisode, type RewardResult } from "../reward/reward.ts";
+import { runEpisodes, type Episode, type Policy, type RolloutOptions } from "../rollout/rollout.ts";
+import type { Scenario } from "../scenario/schema.ts";
+import { seededRng } from "../util/rng.ts";
+import type { AdamState } from "./adam.ts";
+import { groupAdvantages } from "./advantage.ts";
+import { policyUpdate, type UpdateStats } from "./update.ts";
+
+export type TrainContext = { policy: Policy; lora: Lora; adam: AdamState; cfg: RunConfig };
+
+export type StepResult = {
+  episodes: Episode[];
+  rewards: RewardResult[];
+  advantages: Float32Array;
+  update: UpdateStats;
+  seconds: { generate: number; score: number; update: number };
+};
+
+const now = () => performance.now() / 1000;
+
+/** The rollout slice of the run config; `temperature` overrides the sampling temperature (eval). */
+export function rolloutOptions(r: RunConfig["rollout"], temperature = r.temperature): RolloutOptions {
+  return { sampling: { temperature, topK: r.topK, topP: r.topP }, maxNewTokens: r.maxNewTokens, maxTurns: r.maxTurns, pYes: r.pYes };
+}
+
+export async function trainStep(ctx: TrainContext, scenarios: readonly Scenario[], step: number): Promise<StepResult> {
+  const { cfg, policy } = ctx;
+  const t0 = now();
+  const jobs = scenarios.flatMap((scenario, i) =>            // G episodes per scenario, contiguous
+    Array.from({ length: cfg.groupSize }, (_, g) => ({ scenario, rng: seededRng(cfg.seed, step, i, g) })));
+  const episodes = await runEpisodes(policy, jobs, rolloutOptions(cfg.rollout));
+  const t1 = now();
+  const rewards = episodes.map((e, n) => scoreEpisode(scenarios[Math.floor(n / cfg.groupSize)], e.record, cfg.reward));
+  const advantages = groupAdvantages(Float32Array.from(rewards, (r) => r.total), cfg.groupSize);
+  const t2 = now();
+  const update = policyUpdate({
+    model: policy.model,
+    trainable: { adapters: withDropout(ctx.lora, seededRng(cfg.seed, step, 0x10ad)), variables: ctx.lora.variables },
+    adam: ctx.adam, optim: cfg.optim, loss: cfg.loss, temperature: cfg.rollout.temperature, padId: policy.tokenizer.padTokenId,
+  }, episodes, advantages);
+  return { episodes, rewards, advantages, update, seconds: { generate: t1 - t0, score: t2 - t1, update: now() - t2 } };
+}
