@@ -92,3 +92,11 @@ describe("plug-ins", () => {
     expect(r.total).toBe(0);
   });
 });
+
+describe("decision edge cases", () => {
+  it("a plain answer executes a task that needs no tool", () => {
+    const scenario = Scenario.parse({ ...TABLE_SCENARIOS[0], id: "chat", expected: { decision: "execute" } });
+    const r = scoreEpisode(scenario, { messages: [{ role: "assistant", content: "Hello! How can I help?" }], finish: "stop" }, defaultRewardConfig());
+    expect(r.total).toBe(1);
+  });
+});
