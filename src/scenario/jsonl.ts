@@ -54,7 +54,7 @@ export function parseScenarioJsonl(text: string, file: string): JsonlResult<Scen
   return result;
 }
 
-/** Throws one Error naming every bad line (up to a limit), with a hint; otherwise returns the lines. */
+/** Throws one Error naming every bad line (up to a limit), with a hint; does nothing when there are none. */
 export function throwIfErrors(errors: readonly string[], file: string, what: string): void {
   if (errors.length === 0) return;
   const listed = errors.slice(0, MAX_LISTED_ERRORS).map((e) => `  ${e}`);
