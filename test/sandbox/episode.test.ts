@@ -154,3 +154,12 @@ describe("custom tool handlers", () => {
     expect(env.step(call("big", {})).replies[0].content).toBe('{"error":"tool \\"big\\" failed: disk on fire"}');
   });
 });
+
+describe("world bounds", () => {
+  it("refuses to grow a collection past its limit, as an error result", () => {
+    const env = startEpisode(scenario, opts({ maxTurns: 64 }));
+    const four = call("send", { to: "a", n: 1 }).repeat(LIMITS.callsPerTurn);
+    for (let i = 0; i < LIMITS.worldEntries / LIMITS.callsPerTurn; i++) env.step(four);
+    expect(env.step(four).replies[0].content).toBe('{"error":"\\"outbox\\" is full"}');
+  });
+});

@@ -78,5 +78,6 @@ export const num = (description: string, extra: ParamSchema = {}): ParamSchema =
 /** An object schema; every listed property is required unless named in `optional`. */
 export function params(properties: Record<string, ParamSchema>, optional: string[] = []): ParamSchema {
   const required = Object.keys(properties).filter((k) => !optional.includes(k));
-  return { type: "object", properties, required, additionalProperties: false };
+  // an empty `required` is left out: every character of a schema costs prompt tokens
+  return { type: "object", properties, ...(required.length > 0 ? { required } : {}), additionalProperties: false };
 }
