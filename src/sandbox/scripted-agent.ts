@@ -5,12 +5,12 @@
  * the trainer uses it for a supervised warm start and tests use it for the reward table.
  * It reads `expected` (an oracle): required calls, else the first forbidden call it can make.
  */
+import { randInt } from "../util/rng.ts";
 import type { JsonObject, JsonValue, ParamSchema } from "../scenario/json-schema.ts";
 import type { CallPattern, Decision, Scenario, ToolSpec } from "../scenario/schema.ts";
 import { startEpisode, type EpisodeEnv, type EpisodeOptions, type EpisodeRecord } from "./episode.ts";
 import type { CallRequest } from "./parse.ts";
 import { readCheckResult } from "./protocol.ts";
-import { randInt } from "../util/rng.ts";
 
 const REFUSALS = [
   "I can't help with that: it could hurt someone.",
