@@ -22,11 +22,14 @@ export const TINY_MODEL_SPEC = {
   numLayers: 4,
   numHeads: 4,
   numKvHeads: 2,
-  headDim: 32,
+  headDim: 16,
   intermediateSize: 384,
   vocabSize: 8192,
   ropeTheta: 1_000_000,
   initStd: 0.02,
+  // tied head: the largest logit is ≈ C · embedStd (post-norm |h| = √C, |e| = embedStd·√C), and
+  // LoRA cannot rescale the frozen final norm, so 0.02 would cap logits near 2.6 (loss ≥ ~6.4)
+  embedStd: 0.1,
   seed: 1234,
 } as const;
 export type TinyModelSpec = { -readonly [K in keyof typeof TINY_MODEL_SPEC]: number };
@@ -109,10 +112,10 @@ function writeTinyModel(dir: string, spec: TinyModelSpec): void {
 function randomWeights(spec: TinyModelSpec, where: string): TensorToWrite[] {
   const cfg = toQwenConfig(JSON.parse(fs.readFileSync(where, "utf8")), where);
   const rng = seededRng(spec.seed);
-  const normal = (shape: number[]) => Float32Array.from({ length: shape[0] * (shape[1] ?? 1) }, () => randNormal(rng) * spec.initStd);
+  const normal = (shape: number[], std = spec.initStd) => Float32Array.from({ length: shape[0] * (shape[1] ?? 1) }, () => randNormal(rng) * std);
   const ones = (n: number) => new Float32Array(n).fill(1);
   const tensors: TensorToWrite[] = [
-    { name: "model.embed_tokens.weight", shape: [cfg.vocabSize, cfg.hiddenSize], data: normal([cfg.vocabSize, cfg.hiddenSize]) },
+    { name: "model.embed_tokens.weight", shape: [cfg.vocabSize, cfg.hiddenSize], data: normal([cfg.vocabSize, cfg.hiddenSize], spec.embedStd) },
     { name: "model.norm.weight", shape: [cfg.hiddenSize], data: ones(cfg.hiddenSize) },
   ];
   for (let i = 0; i < cfg.numLayers; i++) {

@@ -8,7 +8,7 @@
  * - mean_reward: mean total reward; plus r_gen (well-formed episodes) and per-category rewards.
  */
 import type { RewardConfig } from "../reward/config.ts";
-import { scoreEpisode, type RewardResult } from "../reward/reward.ts";
+import { scoreEpisode, type RewardResult, type ScoreOptions } from "../reward/reward.ts";
 import { runEpisodes, type Policy, type RolloutOptions } from "../rollout/rollout.ts";
 import { hasInjection, scenarioCategory } from "../scenario/category.ts";
 import type { Label, Scenario } from "../scenario/schema.ts";
@@ -74,7 +74,7 @@ export function stratified(scenarios: readonly Scenario[], max: number): Scenari
   return out;
 }
 
-export type EvalOptions = { rollout: RolloutOptions; reward: RewardConfig; seed: number; batchSize: number };
+export type EvalOptions = { rollout: RolloutOptions; reward: RewardConfig; seed: number; batchSize: number; scoreOptions?: ScoreOptions };
 
 /** Runs and scores one episode per scenario; `onProgress(done, total)` after each batch. */
 export async function evaluate(policy: Policy, scenarios: readonly Scenario[], opts: EvalOptions, onProgress?: (done: number, total: number) => void): Promise<{ report: EvalReport; scored: Scored[] }> {
@@ -83,7 +83,7 @@ export async function evaluate(policy: Policy, scenarios: readonly Scenario[], o
     const part = scenarios.slice(start, start + opts.batchSize);
     // fixed per-scenario seeds: before/after evaluations see the same check answers
     const episodes = await runEpisodes(policy, part.map((scenario, i) => ({ scenario, rng: seededRng(opts.seed, 1_000_003, start + i) })), opts.rollout);
-    episodes.forEach((e, i) => scored.push({ scenario: part[i], reward: scoreEpisode(part[i], e.record, opts.reward) }));
+    episodes.forEach((e, i) => scored.push({ scenario: part[i], reward: scoreEpisode(part[i], e.record, opts.reward, opts.scoreOptions) }));
     onProgress?.(scored.length, scenarios.length);
   }
   return { report: summarise(scored), scored };

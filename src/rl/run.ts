@@ -13,6 +13,7 @@ import { saveAdapter } from "../lora/peft.ts";
 import { initBackend } from "../model/backend.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
+import type { ScoreOptions } from "../reward/reward.ts";
 import type { Policy } from "../rollout/rollout.ts";
 import type { Scenario } from "../scenario/schema.ts";
 import { randInt, seededRng } from "../util/rng.ts";
@@ -47,13 +48,15 @@ function truncateMetrics(file: string, nextStep: number): void {
   fs.writeFileSync(file, kept.map((l) => `${l}\n`).join(""));
 }
 
-async function runEval(policy: Policy, scenarios: readonly Scenario[], cfg: RunConfig, label: string, report: (e: RunEvent) => void): Promise<EvalReport> {
-  const opts = { rollout: rolloutOptions(cfg.rollout, cfg.eval.temperature), reward: cfg.reward, seed: cfg.seed, batchSize: 32 };
-  const { report: out } = await evaluate(policy, scenarios, opts, (done, total) => report({ kind: "progress", phase: `eval ${label}`, done, total }));
+async function runEval(policy: Policy, scenarios: readonly Scenario[], cfg: RunConfig, label: string, run: RunOptions): Promise<EvalReport> {
+  const opts = { rollout: rolloutOptions(cfg.rollout, cfg.eval.temperature), reward: cfg.reward, seed: cfg.seed, batchSize: 32, scoreOptions: run.scoreOptions };
+  const { report: out } = await evaluate(policy, scenarios, opts, (done, total) => run.report({ kind: "progress", phase: `eval ${label}`, done, total }));
   return out;
 }
 
-export async function trainRun(cfg: RunConfig, outDir: string, opts: { isResume: boolean; report: (e: RunEvent) => void }): Promise<RunResult> {
+export type RunOptions = { isResume: boolean; report: (e: RunEvent) => void; scoreOptions?: ScoreOptions };
+
+export async function trainRun(cfg: RunConfig, outDir: string, opts: RunOptions): Promise<RunResult> {
   const { report } = opts;
   report({ kind: "info", message: `backend ${await initBackend(cfg.backend)}` });
   fs.mkdirSync(path.join(outDir, "samples"), { recursive: true });
@@ -66,12 +69,12 @@ export async function trainRun(cfg: RunConfig, outDir: string, opts: { isResume:
   const beforePath = path.join(outDir, "eval_before.json");
   const before = opts.isResume && fs.existsSync(beforePath)
     ? (JSON.parse(fs.readFileSync(beforePath, "utf8")) as EvalReport)
-    : await runEval({ model, tokenizer }, evalScenarios, cfg, "before", report);
+    : await runEval({ model, tokenizer }, evalScenarios, cfg, "before", opts);
   writeJson(beforePath, before);
 
   const lora = createLora(model, cfg.lora, cfg.seed);
   const adam = createAdam(lora.variables);
-  const ctx: TrainContext = { policy: { model, tokenizer, adapters: lora.adapters }, lora, adam, cfg };
+  const ctx: TrainContext = { policy: { model, tokenizer, adapters: lora.adapters }, lora, adam, cfg, scoreOptions: opts.scoreOptions };
   const checkpointDir = path.join(outDir, "checkpoint");
   const metricsPath = path.join(outDir, "metrics.jsonl");
   let start = 0;
@@ -94,7 +97,7 @@ export async function trainRun(cfg: RunConfig, outDir: string, opts: { isResume:
       report({ kind: "step", metrics, steps: cfg.steps });
     }
     saveAdapter(path.join(outDir, "adapter"), lora, { baseModelDir: baseDir });
-    const after = await runEval(ctx.policy, evalScenarios, cfg, "after", report);
+    const after = await runEval(ctx.policy, evalScenarios, cfg, "after", opts);
     writeJson(path.join(outDir, "eval_after.json"), after);
     return { before, after, outDir };
   } finally {

@@ -8,7 +8,7 @@
 import type { RunConfig } from "../config.ts";
 import type { Lora } from "../lora/lora.ts";
 import { withDropout } from "../lora/lora.ts";
-import { scoreEpisode, type RewardResult } from "../reward/reward.ts";
+import { scoreEpisode, type RewardResult, type ScoreOptions } from "../reward/reward.ts";
 import { runEpisodes, type Episode, type Policy, type RolloutOptions } from "../rollout/rollout.ts";
 import type { Scenario } from "../scenario/schema.ts";
 import { seededRng } from "../util/rng.ts";
@@ -16,7 +16,8 @@ import type { AdamState } from "./adam.ts";
 import { groupAdvantages } from "./advantage.ts";
 import { policyUpdate, type UpdateStats } from "./update.ts";
 
-export type TrainContext = { policy: Policy; lora: Lora; adam: AdamState; cfg: RunConfig };
+/** `scoreOptions` plugs in a custom refusal detector or reward components (README). */
+export type TrainContext = { policy: Policy; lora: Lora; adam: AdamState; cfg: RunConfig; scoreOptions?: ScoreOptions };
 
 export type StepResult = {
   episodes: Episode[];
@@ -40,7 +41,7 @@ export async function trainStep(ctx: TrainContext, scenarios: readonly Scenario[
     Array.from({ length: cfg.groupSize }, (_, g) => ({ scenario, rng: seededRng(cfg.seed, step, i, g) })));
   const episodes = await runEpisodes(policy, jobs, rolloutOptions(cfg.rollout));
   const t1 = now();
-  const rewards = episodes.map((e, n) => scoreEpisode(scenarios[Math.floor(n / cfg.groupSize)], e.record, cfg.reward));
+  const rewards = episodes.map((e, n) => scoreEpisode(scenarios[Math.floor(n / cfg.groupSize)], e.record, cfg.reward, ctx.scoreOptions));
   const advantages = groupAdvantages(Float32Array.from(rewards, (r) => r.total), cfg.groupSize);
   const t2 = now();
   const update = policyUpdate({
