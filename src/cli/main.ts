@@ -8,6 +8,7 @@ import { registerModelCommands } from "./model.ts";
 import { registerScenarioCommands } from "./scenarios.ts";
 import { registerScoreCommands } from "./score.ts";
 import { registerTrainCommands } from "./train.ts";
+import { registerRunCommands } from "./runs.ts";
 
 const program = new Command("trirl")
   .description("Safety-align tool-using Qwen agents with tri-modal RL rewards (LoRA + GRPO, TensorFlow.js)")
@@ -15,7 +16,7 @@ const program = new Command("trirl")
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 // Each register function adds its subcommands to `program`.
-const registrations: ((p: Command) => void)[] = [registerModelCommands, registerTrainCommands, registerScoreCommands, registerScenarioCommands];
+const registrations: ((p: Command) => void)[] = [registerModelCommands, registerTrainCommands, registerRunCommands, registerScoreCommands, registerScenarioCommands];
 for (const register of registrations) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
