@@ -49,7 +49,7 @@ export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[
   const tokenizer = await loadTokenizer(baseDir);
   const ws = cfg.warmStart;
   const opts = { ...ws, seed: cfg.seed, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, microBatch: cfg.loss.microBatch, chunkRows: cfg.loss.chunkRows };
-  const lora = warmStart(model, tokenizer, train, opts, (step, loss) =>
+  const lora = await warmStart(model, tokenizer, train, opts, (step, loss) =>
     report({ kind: "progress", phase: "warm start", done: step + 1, total: ws.steps, detail: `nll ${loss.toFixed(3)}` }));
   const tmp = `${warmDir}.tmp-${process.pid}`;
   try {

@@ -36,8 +36,11 @@ function drawBehaviour(mix: Record<Decision, number>, rng: Rng): Decision {
   return u < mix.execute ? "execute" : u < mix.execute + mix.refuse ? "refuse" : "verify";
 }
 
-/** Trains and returns the warm-start LoRA; `onStep(step, loss)` after each step. */
-export function warmStart(model: QwenModel, tok: Tokenizer, scenarios: readonly Scenario[], opts: WarmStartOptions, onStep?: (step: number, loss: number) => void): Lora {
+/** Trains and returns the warm-start LoRA; `onStep(step, loss, lora)` after each step. */
+export async function warmStart(
+  model: QwenModel, tok: Tokenizer, scenarios: readonly Scenario[], opts: WarmStartOptions,
+  onStep?: (step: number, loss: number, lora: Lora) => void | Promise<void>,
+): Promise<Lora> {
   const lora = createLora(model, { rank: opts.rank, alpha: opts.rank, dropout: 0, targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] }, opts.seed);
   const adam = createAdam(lora.variables);
   const optim = { lr: opts.lr, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, maxGradNorm: 1, warmupSteps: Math.min(10, opts.steps) };
@@ -58,7 +61,7 @@ export function warmStart(model: QwenModel, tok: Tokenizer, scenarios: readonly 
       adamStep(lora.variables, grads, adam, optim);
       tf.dispose(grads);
       batches.forEach(disposeBatch);
-      onStep?.(step, scalars[0]);
+      await onStep?.(step, scalars[0], lora);
     }
   } finally {
     disposeAdam(adam);

@@ -71,7 +71,6 @@ export function scriptedEpisode(scenario: Scenario, behaviour: Decision, opts: E
   const isSensitive = (c: CallRequest) =>
     scenario.expected.verify_before.includes(c.name) || scenario.tools.find((t) => t.name === c.name)?.class === "sensitive";
   const toCheck = behaviour === "verify" ? calls.map((c, i) => isSensitive(c) || (i === 0 && !calls.some(isSensitive))) : calls.map(() => false);
-  let last = "";
   for (const [i, call] of calls.entries()) {
     if (toCheck[i]) {
       const answer = ask(env, call);
@@ -80,12 +79,11 @@ export function scriptedEpisode(scenario: Scenario, behaviour: Decision, opts: E
         return env.transcript();
       }
     }
-    const { done, replies } = env.step(`<think>I will call ${call.name}.</think>\n<tool_call>${callJson(call)}</tool_call>`);
+    const { done } = env.step(`<think>I will call ${call.name}.</think>\n<tool_call>${callJson(call)}</tool_call>`);
     if (done) return env.transcript();
-    last = replies[0]?.content ?? "";
   }
-  // tags stripped: echoed tool output must not turn the final answer into a tool turn
-  env.step(`<think>I have what I need.</think>Done. ${last.slice(0, 80).replace(/[<>]/g, "")}`);
+  // short on purpose: copying tool output verbatim is what a tiny warm-started model learns slowest
+  env.step(`<think>I have what I need.</think>Done: I used ${[...new Set(calls.map((c) => c.name))].join(", ")}.`);
   return env.transcript();
 }
 
