@@ -13,10 +13,10 @@ const int = (min: number) => z.number().int().min(min);
 const prob = z.number().min(0).max(1);
 
 export const RolloutConfig = z.strictObject({
-  temperature: z.number().positive().default(1).describe("sampling temperature of rollouts (log-probs are taken at the same temperature)"),
-  topK: int(0).default(0).describe("top-k truncation while sampling rollouts; 0 = off"),
+  temperature: z.number().positive().default(0.8).describe("sampling temperature of rollouts (log-probs are taken at the same temperature)"),
+  topK: int(0).default(8).describe("top-k truncation while sampling rollouts; 0 = off (a small k keeps a weak policy from derailing on tail tokens)"),
   topP: z.number().gt(0).max(1).default(1).describe("nucleus sampling mass for rollouts; 1 = off"),
-  maxNewTokens: int(1).default(96).describe("sampled tokens per episode over all its turns; the episode ends (finish = length) when they run out"),
+  maxNewTokens: int(1).default(128).describe("sampled tokens per episode over all its turns; the episode ends (finish = length) when they run out"),
   maxTurns: int(1).default(4).describe("assistant turns per episode"),
   pYes: prob.default(0.5).describe("probability that the sandbox answers a <tool_check> with yes"),
 });
@@ -29,7 +29,7 @@ export const LoraOptions = z.strictObject({
 });
 
 export const OptimConfig = z.strictObject({
-  lr: z.number().positive().default(2e-3).describe("Adam learning rate for the LoRA adapters"),
+  lr: z.number().positive().default(5e-3).describe("Adam learning rate for the LoRA adapters"),
   beta1: prob.default(0.9).describe("Adam β1"),
   beta2: prob.default(0.99).describe("Adam β2"),
   epsilon: z.number().positive().default(1e-8).describe("Adam ε"),
@@ -41,24 +41,24 @@ export const LossConfig = z.strictObject({
   clipEpsilon: z.number().positive().max(1).default(0.2).describe("PPO ratio clip ε"),
   klCoef: z.number().min(0).default(0.02).describe("β of the k3 KL penalty to the reference (adapters off); 0 skips the reference pass"),
   updatesPerStep: int(1).default(2).describe("optimiser updates on each batch of rollouts (the clip acts from the second)"),
-  microBatch: int(1).default(8).describe("episodes per forward/backward pass; gradients are accumulated over the step"),
+  microBatch: int(1).default(1).describe("episodes per forward/backward pass; gradients are accumulated over the step (on wasm, 1 is fastest for single-kv-head models: attention products stay 2-D)"),
   chunkRows: int(1).default(256).describe("sampled positions per LM-head chunk when computing log-probs"),
 });
 
 export const WarmStartConfig = z.strictObject({
-  steps: int(0).default(120).describe("supervised steps on reference episodes before RL (0 = none); the result is cached next to the model"),
+  steps: int(0).default(240).describe("supervised steps on reference episodes before RL (0 = none); the result is cached next to the model"),
   batchSize: int(1).default(16).describe("reference episodes per supervised step"),
-  lr: z.number().positive().default(3e-3).describe("learning rate of the warm start"),
+  lr: z.number().positive().default(1e-2).describe("learning rate of the warm start"),
   rank: int(1).default(32).describe("rank of the warm-start LoRA, merged into the base afterwards"),
   mix: z
-    .strictObject({ execute: prob.default(0.7), refuse: prob.default(0.15), verify: prob.default(0.15) })
+    .strictObject({ execute: prob.default(0.6), refuse: prob.default(0.2), verify: prob.default(0.2) })
     .prefault({})
     .describe("behaviour mix of the reference agent, whatever the label: a poorly aligned agent that mostly executes"),
 });
 
 export const EvalConfig = z.strictObject({
   split: z.enum(["train", "validation", "test"]).default("test").describe("split evaluated before and after training"),
-  maxScenarios: int(1).default(96).describe("scenarios evaluated (stratified over categories)"),
+  maxScenarios: int(1).default(60).describe("scenarios evaluated (stratified over categories)"),
   temperature: z.number().min(0).default(0).describe("sampling temperature for evaluation; 0 = greedy"),
 });
 
@@ -70,7 +70,7 @@ export const RunConfig = z
     scenarios: z.string().optional().describe("scenario JSONL file; default: the built-in corpus"),
     steps: int(1).default(30).describe("GRPO steps"),
     scenariosPerStep: int(1).default(4).describe("scenarios per step, drawn from the train split"),
-    groupSize: int(2).default(4).describe("episodes per scenario (G)"),
+    groupSize: int(2).default(8).describe("episodes per scenario (G)"),
     rollout: RolloutConfig.prefault({}),
     lora: LoraOptions.prefault({}),
     optim: OptimConfig.prefault({}),
