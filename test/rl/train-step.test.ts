@@ -21,11 +21,11 @@ import { splitScenarios } from "../../src/rl/base-model.ts";
 import { trainRun } from "../../src/rl/run.ts";
 import { trainStep, type TrainContext } from "../../src/rl/step.ts";
 
-const TINY = { steps: 3, scenariosPerStep: 2, groupSize: 2, rollout: { maxNewTokens: 12, maxTurns: 2 }, warmStart: { steps: 0 }, eval: { maxScenarios: 2 }, loss: { microBatch: 2 }, checkpointEvery: 1, sampleEvery: 0 };
+const TINY = { steps: 3, scenariosPerStep: 2, groupSize: 2, rollout: { maxNewTokens: 12, maxTurns: 2, temperature: 1, topK: 0 }, warmStart: { steps: 0 }, eval: { maxScenarios: 2 }, loss: { microBatch: 2 }, checkpointEvery: 1, sampleEvery: 0 };
 const config = (extra: object = {}): RunConfig => parseRunConfig({ ...TINY, ...extra }, "test");
 
 // rewards the episode's text length, so rewards differ inside a group even for a random model
-const lengthReward: RewardComponent = { name: "length", score: (ctx) => Math.min(1, ctx.transcript.messages.map((m) => m.content).join("").length / 200) };
+const lengthReward: RewardComponent = { name: "length", score: (ctx) => Math.min(1, ctx.transcript.messages.map((m) => m.content).join("").length / 1000) };
 const withLength = (cfg: RunConfig): RunConfig => ({ ...cfg, reward: { ...cfg.reward, combine: "weighted-sum", genWeight: 0, gates: [], extraWeights: { length: 1 } } });
 
 let model: QwenModel;
