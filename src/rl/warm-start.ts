@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Tokenizer } from "../model/tokenizer.ts";
-import type { QwenModel } from "../model/weights.ts";
+import { LINEAR_NAMES, type QwenModel } from "../model/weights.ts";
 import { createLora, type Lora } from "../lora/lora.ts";
 import { referenceEpisode } from "../rollout/reference.ts";
 import type { Decision, Scenario } from "../scenario/schema.ts";
@@ -41,7 +41,7 @@ export async function warmStart(
   model: QwenModel, tok: Tokenizer, scenarios: readonly Scenario[], opts: WarmStartOptions,
   onStep?: (step: number, loss: number, lora: Lora) => void | Promise<void>,
 ): Promise<Lora> {
-  const lora = createLora(model, { rank: opts.rank, alpha: opts.rank, dropout: 0, targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] }, opts.seed);
+  const lora = createLora(model, { rank: opts.rank, alpha: opts.rank, dropout: 0, targets: [...LINEAR_NAMES] }, opts.seed);
   const adam = createAdam(lora.variables);
   const optim = { lr: opts.lr, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, maxGradNorm: 1, warmupSteps: Math.min(10, opts.steps) };
   try {
