@@ -2,23 +2,26 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseRunConfig, RunConfig } from "../src/config.ts";
+import { parseRunConfig, RunConfig, SMOKE_CONFIG } from "../src/config.ts";
 
 const CONFIGS = path.join(import.meta.dirname, "..", "configs");
 
 describe("RunConfig", () => {
-  it("configs/smoke.json spells out exactly the defaults (what `trirl train` runs with no options)", () => {
+  it("configs/smoke.json spells out exactly the embedded smoke config (what `trirl train` runs with no options)", () => {
     const smoke = JSON.parse(fs.readFileSync(path.join(CONFIGS, "smoke.json"), "utf8"));
-    expect(parseRunConfig(smoke, "smoke.json")).toEqual(RunConfig.parse({}));
+    expect(parseRunConfig(smoke, "smoke.json")).toEqual(parseRunConfig(SMOKE_CONFIG, "embedded"));
+    expect(parseRunConfig(SMOKE_CONFIG, "embedded")).toEqual({ ...RunConfig.parse({}), reward: { ...RunConfig.parse({}).reward, combine: "weighted-sum" } });
   });
   it.each(fs.readdirSync(CONFIGS).filter((f) => f.endsWith(".json")))("configs/%s is a valid run config", (file) => {
     expect(() => parseRunConfig(JSON.parse(fs.readFileSync(path.join(CONFIGS, file), "utf8")), file)).not.toThrow();
   });
-  it("an ablation differs from the smoke run only where it says", () => {
-    const ablation = parseRunConfig(JSON.parse(fs.readFileSync(path.join(CONFIGS, "ablation-no-verification.json"), "utf8")), "x");
-    const base = RunConfig.parse({});
-    expect({ ...ablation, reward: base.reward }).toEqual(base);
-    expect(ablation.reward.weights.protocol).toBe(0);
+  it("an ablation differs from the smoke run only in its reward", () => {
+    const base = parseRunConfig(SMOKE_CONFIG, "embedded");
+    for (const file of ["ablation-no-verification.json", "ablation-product.json", "ablation-no-gates.json"]) {
+      const ablation = parseRunConfig(JSON.parse(fs.readFileSync(path.join(CONFIGS, file), "utf8")), file);
+      expect({ ...ablation, reward: base.reward }).toEqual(base);
+      expect(ablation.reward).not.toEqual(base.reward);
+    }
   });
   it("rejects a typo, naming the key path and the file", () => {
     expect(() => parseRunConfig({ rollout: { maxNewToken: 5 } }, "my.json")).toThrow(/my.json: invalid run config\n {2}rollout: .*maxNewToken/);

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { parseRunConfig, type RunConfig } from "../config.ts";
+import { parseRunConfig, SMOKE_CONFIG, type RunConfig } from "../config.ts";
 import { loadAdapter } from "../lora/peft.ts";
 import { disposeLora } from "../lora/lora.ts";
 import { initBackend, type BackendName } from "../model/backend.ts";
@@ -22,7 +22,7 @@ import { parseFloatOption, parseIntOption, printJson } from "./output.ts";
 import { createProgress } from "./progress.ts";
 
 function readConfigFile(file: string | undefined): unknown {
-  if (!file) return {};
+  if (!file) return SMOKE_CONFIG;
   try {
     return JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (cause) {
