@@ -91,13 +91,11 @@ export const RunConfig = z
 export type RunConfig = z.infer<typeof RunConfig>;
 
 /**
- * The embedded smoke run (`trirl train` with no config): the defaults, except the reward is a
- * weighted sum. Measured: with R_gen × R_ℓ, the warm-started tiny model's executions are mostly
- * malformed (R_gen = 0), so benign groups have no reward spread while well-formed refusals earn 1
- * on malicious prompts, and GRPO collapsed into refusing everything (benign decision accuracy
- * 96 % → 0 %). The weighted sum keeps a wrong-but-malformed refusal below a malformed execution.
+ * The embedded smoke run (`trirl train` with no config): the defaults. Kept as its own constant
+ * (spelled out in configs/smoke.json) so the smoke run can diverge from library defaults when an
+ * experiment shows it must; see the README's results for the two reward modes measured.
  */
-export const SMOKE_CONFIG = { reward: { combine: "weighted-sum" } } as const;
+export const SMOKE_CONFIG = {} as const;
 
 /** Validates a parsed config file; errors name the key path and the file. */
 export function parseRunConfig(raw: unknown, where: string): RunConfig {
