@@ -84,7 +84,7 @@ export async function runEpisodes(policy: Policy, jobs: readonly { scenario: Sce
       const text = tok.decode(hasEnded ? ids.slice(0, -1) : ids);
       const { done, replies } = s.env.step(text, { isTruncated: !hasEnded });
       if (!done && s.budget > 0) append(s, encodeTurnSuffix(tok, replies as ChatMessage[], { lastSampledId: turnEnd }), false);
-      else if (!done) s.env.step("", { isTruncated: true }); // out of tokens: the sandbox records "length"
+      else if (!done) s.env.truncate(); // out of tokens between turns
     });
   }
   return streams.map((s) => ({

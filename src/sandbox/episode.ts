@@ -64,6 +64,8 @@ export type EpisodeEnv = {
   readonly messages: readonly Message[];
   readonly tools: readonly QwenTool[];
   step(assistantText: string, opts?: { isTruncated?: boolean }): StepResult;
+  /** Ends a live episode with finish "length" (the sampler ran out of tokens between turns). */
+  truncate(): void;
   isDone(): boolean;
   transcript(): EpisodeRecord;
 };
@@ -99,6 +101,9 @@ export function startEpisode(scenario: Scenario, opts: EpisodeOptions): EpisodeE
       messages.push(...replies);
       if (turns.length >= maxTurns) finish = "length";
       return { done: finish !== undefined, replies };
+    },
+    truncate() {
+      finish ??= "length";
     },
     isDone: () => finish !== undefined,
     transcript() {

@@ -122,6 +122,15 @@ describe("limits and endings", () => {
     expect(() => env.step("more")).toThrow(/after episode t-1 ended/);
   });
 
+  it("truncate() ends a live episode with finish 'length' and adds no message", () => {
+    const env = startEpisode(scenario, opts());
+    env.step(call("list_files", {}));
+    env.truncate();
+    expect(env.isDone()).toBe(true);
+    expect(env.transcript().finish).toBe("length");
+    expect(env.transcript().messages.map((m) => m.role)).toEqual(["assistant", "tool"]);
+  });
+
   it("records a turn cut by the token limit without executing it", () => {
     const env = startEpisode(scenario, opts());
     expect(env.step(call("delete_file", { path: "a.txt" }), { isTruncated: true })).toEqual({ done: true, replies: [] });
