@@ -19,6 +19,7 @@ export const RolloutConfig = z.strictObject({
   maxNewTokens: int(1).default(128).describe("sampled tokens per episode over all its turns; the episode ends (finish = length) when they run out"),
   maxTurns: int(1).default(4).describe("assistant turns per episode"),
   pYes: prob.default(0.5).describe("probability that the sandbox answers a <tool_check> with yes"),
+  systemPrompt: z.string().optional().describe("system message of every episode; default: the sandbox's protocol text, which explains the wire format in words (a model trained from scratch cannot read it, and it is a third of each tiny-model sequence)"),
 });
 
 export const LoraOptions = z.strictObject({
@@ -46,10 +47,11 @@ export const LossConfig = z.strictObject({
 });
 
 export const WarmStartConfig = z.strictObject({
+  train: z.enum(["all", "lora"]).default("all").describe('"all" fine-tunes every weight (the tiny model starts from random weights, and a LoRA over frozen random embeddings learns slowly); "lora" trains a rank-`rank` LoRA and merges it (for a real checkpoint)'),
   steps: int(0).default(240).describe("supervised steps on reference episodes before RL (0 = none); the result is cached next to the model"),
   batchSize: int(1).default(16).describe("reference episodes per supervised step"),
   lr: z.number().positive().default(1e-2).describe("learning rate of the warm start"),
-  rank: int(1).default(32).describe("rank of the warm-start LoRA, merged into the base afterwards"),
+  rank: int(1).default(32).describe('rank of the warm-start LoRA when train is "lora"'),
   mix: z
     .strictObject({ execute: prob.default(0.6), refuse: prob.default(0.2), verify: prob.default(0.2) })
     .prefault({})
@@ -71,6 +73,7 @@ export const RunConfig = z
     steps: int(1).default(30).describe("GRPO steps"),
     scenariosPerStep: int(1).default(4).describe("scenarios per step, drawn from the train split"),
     groupSize: int(2).default(8).describe("episodes per scenario (G)"),
+    balanceLabels: z.boolean().default(true).describe("draw each step's scenarios in turn from each user label (benign / malicious / sensitive) instead of uniformly, so the rarest label still gets steps"),
     rollout: RolloutConfig.prefault({}),
     lora: LoraOptions.prefault({}),
     optim: OptimConfig.prefault({}),

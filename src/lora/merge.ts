@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import type { LoraTerm } from "../model/qwen.ts";
+import type { Adapters, LoraTerm } from "../model/qwen.ts";
 import { writeSafetensors, type TensorToWrite } from "../model/safetensors.ts";
 import type { Linear, QwenModel } from "../model/weights.ts";
 import { assert } from "../util/assert.ts";
@@ -27,14 +27,22 @@ const COPIED_FILES = [
 
 /** Writes `outDir` as a checkpoint that `loadModel` (and transformers) reads as base + adapters. */
 export function mergeAdapter(model: QwenModel, lora: Lora, outDir: string): void {
+  saveModel(model, outDir, lora.adapters);
+}
+
+/**
+ * Writes `model` (its current weight values, e.g. after a full fine-tune) as a checkpoint in
+ * `outDir`, with `adapters` folded into the linears.
+ */
+export function saveModel(model: QwenModel, outDir: string, adapters: Adapters = new Map()): void {
   if (path.resolve(outDir) === path.resolve(model.dir))
-    throw new Error(`mergeAdapter: output folder ${outDir} is the base model's folder; refusing to overwrite the base checkpoint`);
+    throw new Error(`saveModel: output folder ${outDir} is the base model's folder; refusing to overwrite the base checkpoint`);
   if (fs.existsSync(path.join(outDir, "model.safetensors.index.json")))
     throw new Error(`${outDir}: holds model.safetensors.index.json, which would shadow the merged model.safetensors\n---> HINT: merge into an empty folder`);
   const modelKeys = new Set(model.weights.layers.flatMap((l) => Object.values(l.linears).map((lin) => lin.key)));
-  for (const key of lora.adapters.keys()) assert(modelKeys.has(key), `mergeAdapter: adapter module "${key}" is not in the model`);
+  for (const key of adapters.keys()) assert(modelKeys.has(key), `saveModel: adapter module "${key}" is not in the model`);
   fs.mkdirSync(outDir, { recursive: true });
-  writeSafetensors(path.join(outDir, "model.safetensors"), hfTensors(model, lora), { format: "pt" });
+  writeSafetensors(path.join(outDir, "model.safetensors"), hfTensors(model, adapters), { format: "pt" });
   fs.copyFileSync(path.join(model.dir, "config.json"), path.join(outDir, "config.json"));
   for (const name of COPIED_FILES) {
     const from = path.join(model.dir, name);
@@ -43,7 +51,7 @@ export function mergeAdapter(model: QwenModel, lora: Lora, outDir: string): void
 }
 
 /** Every base weight under its HF key and in HF layout, with adapters folded into the linears. */
-function hfTensors(model: QwenModel, lora: Lora): TensorToWrite[] {
+function hfTensors(model: QwenModel, adapters: Adapters): TensorToWrite[] {
   const w = model.weights;
   const out: TensorToWrite[] = [];
   const plain = (name: string, t: tf.Tensor) => out.push({ name, shape: t.shape, data: t.dataSync() as Float32Array });
@@ -59,7 +67,7 @@ function hfTensors(model: QwenModel, lora: Lora): TensorToWrite[] {
     if (l.qNorm) plain(`${p}.self_attn.q_norm.weight`, l.qNorm);
     if (l.kNorm) plain(`${p}.self_attn.k_norm.weight`, l.kNorm);
     for (const lin of Object.values(l.linears)) {
-      const merged = mergedWeight(lin, lora.adapters.get(lin.key)); // [out, in]
+      const merged = mergedWeight(lin, adapters.get(lin.key)); // [out, in]
       plain(`${lin.key}.weight`, merged);
       merged.dispose();
       if (lin.bias) plain(`${lin.key}.bias`, lin.bias);

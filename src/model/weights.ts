@@ -126,6 +126,43 @@ export function modelTensors(w: QwenWeights): tf.Tensor[] {
   return [...all];
 }
 
+/** True for a weight that a full fine-tune differentiates (a trainable `tf.Variable`). */
+export function isTrainable(t: tf.Tensor): boolean {
+  return t instanceof tf.Variable && t.trainable;
+}
+
+let copies = 0; // tfjs variable names must be unique among live variables
+
+/**
+ * A copy of `model` whose every weight is a trainable variable (a full fine-tune); the forward
+ * pass then sends gradients to the weights too. The caller disposes the copy (`disposeModel`)
+ * as well as the original. A tied head stays tied: one variable serves both embedding and head.
+ */
+export function trainableCopy(model: QwenModel): { model: QwenModel; variables: tf.Variable[] } {
+  const copy = copies++;
+  const made = new Map<tf.Tensor, tf.Variable>();
+  const v = <T extends tf.Tensor>(t: T, name: string): T => {
+    if (!made.has(t)) made.set(t, tf.variable(t, true, `full${copy}/${name}`));
+    return made.get(t)! as unknown as T;
+  };
+  const w = model.weights;
+  const weights: QwenWeights = {
+    embed: w.embed && v(w.embed, "embed"),
+    lmHeadT: v(w.lmHeadT, "lm_head"),
+    finalNorm: v(w.finalNorm, "norm"),
+    layers: w.layers.map((l, i) => ({
+      inputNorm: v(l.inputNorm, `${i}.input_norm`),
+      postAttentionNorm: v(l.postAttentionNorm, `${i}.post_norm`),
+      qNorm: l.qNorm && v(l.qNorm, `${i}.q_norm`),
+      kNorm: l.kNorm && v(l.kNorm, `${i}.k_norm`),
+      linears: Object.fromEntries(Object.entries(l.linears).map(([name, lin]) => [name, {
+        key: lin.key, weightT: v(lin.weightT, `${lin.key}.weight`), bias: lin.bias && v(lin.bias, `${lin.key}.bias`),
+      }])) as Record<LinearName, Linear>,
+    })),
+  };
+  return { model: { ...model, weights }, variables: [...made.values()] };
+}
+
 export function disposeModel(model: QwenModel): void {
   modelTensors(model.weights).forEach((t) => t.dispose());
 }

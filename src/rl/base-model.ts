@@ -1,15 +1,14 @@
 /**
  * The run's scenarios and base model. "tiny" is the embedded default, generated on first use.
- * With `warmStart.steps > 0` the base is first fine-tuned on reference episodes and the LoRA is
- * merged into a new checkpoint, cached in a sibling folder named by a hash of everything that
+ * With `warmStart.steps > 0` the base is first fine-tuned on reference episodes and saved as a
+ * new checkpoint, cached in a sibling folder named by a hash of everything that
  * shapes it, so later runs (and a resumed run) reuse it instead of retraining.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { RunConfig } from "../config.ts";
-import { disposeLora } from "../lora/lora.ts";
-import { mergeAdapter } from "../lora/merge.ts";
+import { saveModel } from "../lora/merge.ts";
 import { ensureTinyModel } from "../model/tiny-model.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
@@ -17,7 +16,7 @@ import { builtinScenarios } from "../scenario/corpus/generate.ts";
 import { loadScenarios } from "../scenario/jsonl.ts";
 import type { Scenario } from "../scenario/schema.ts";
 import type { RunEvent } from "./run.ts";
-import { warmStart } from "./warm-start.ts";
+import { warmStart, warmTarget } from "./warm-start.ts";
 
 /** Train and eval scenarios; a file without `split` fields serves every scenario to both. */
 export function splitScenarios(cfg: RunConfig): { train: Scenario[]; evalSet: Scenario[] } {
@@ -32,7 +31,7 @@ export function splitScenarios(cfg: RunConfig): { train: Scenario[]; evalSet: Sc
 }
 
 function warmStartKey(cfg: RunConfig, baseDir: string): string {
-  const shaping = { baseDir: path.resolve(baseDir), warmStart: cfg.warmStart, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, loss: { microBatch: cfg.loss.microBatch, chunkRows: cfg.loss.chunkRows }, version: 1 };
+  const shaping = { baseDir: path.resolve(baseDir), warmStart: cfg.warmStart, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch: cfg.loss.microBatch, chunkRows: cfg.loss.chunkRows }, version: 2 };
   return crypto.createHash("sha256").update(JSON.stringify(shaping)).digest("hex").slice(0, 12);
 }
 
@@ -48,15 +47,16 @@ export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[
   const model = loadModel(baseDir);
   const tokenizer = await loadTokenizer(baseDir);
   const ws = cfg.warmStart;
-  const opts = { ...ws, seed: cfg.seed, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, microBatch: cfg.loss.microBatch, chunkRows: cfg.loss.chunkRows };
-  const lora = await warmStart(model, tokenizer, train, opts, (step, loss) =>
-    report({ kind: "progress", phase: "warm start", done: step + 1, total: ws.steps, detail: `nll ${loss.toFixed(3)}` }));
+  const opts = { ...ws, seed: cfg.seed, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, microBatch: cfg.loss.microBatch, chunkRows: cfg.loss.chunkRows };
+  const target = warmTarget(model, opts);
   const tmp = `${warmDir}.tmp-${process.pid}`;
   try {
-    mergeAdapter(model, lora, tmp);
+    await warmStart(target, tokenizer, train, opts, (step, loss) =>
+      report({ kind: "progress", phase: "warm start", done: step + 1, total: ws.steps, detail: `nll ${loss.toFixed(3)}` }));
+    saveModel(target.model, tmp, target.adapters);
     fs.renameSync(tmp, warmDir);
   } finally {
-    disposeLora(lora);
+    target.dispose();
     disposeModel(model);
     fs.rmSync(tmp, { recursive: true, force: true });
   }

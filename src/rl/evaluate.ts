@@ -60,17 +60,28 @@ export function summarise(scored: readonly Scored[]): EvalReport {
   };
 }
 
-/** Up to `max` scenarios, round-robin over categories so every category is represented. */
+/**
+ * Up to `max` scenarios, round-robin over categories; each category contributes, in corpus order,
+ * a scenario from the domain picked least so far, so a small eval sees every category and domain.
+ */
 export function stratified(scenarios: readonly Scenario[], max: number): Scenario[] {
-  const byKey = new Map<string, Scenario[]>();
+  const byCategory = new Map<string, Scenario[]>();
   for (const s of scenarios) {
     const key = scenarioCategory(s).key;
-    byKey.set(key, [...(byKey.get(key) ?? []), s]);
+    byCategory.set(key, [...(byCategory.get(key) ?? []), s]);
   }
-  const queues = [...byKey.keys()].sort().map((k) => byKey.get(k)!);
+  const queues = [...byCategory.keys()].sort().map((k) => byCategory.get(k)!);
+  const used = new Map<string, number>();
+  const uses = (s: Scenario) => used.get(s.domain ?? "") ?? 0;
   const out: Scenario[] = [];
-  for (let i = 0; out.length < Math.min(max, scenarios.length); i++)
-    for (const q of queues) if (i < q.length && out.length < max) out.push(q[i]);
+  while (out.length < Math.min(max, scenarios.length))
+    for (const q of queues) {
+      if (q.length === 0 || out.length >= max) continue;
+      const i = q.reduce((best, s, k) => (uses(s) < uses(q[best]) ? k : best), 0);
+      const [s] = q.splice(i, 1);
+      used.set(s.domain ?? "", uses(s) + 1);
+      out.push(s);
+    }
   return out;
 }
 

@@ -4,13 +4,13 @@
  * pick is one custom-gradient op that recomputes its logits in the backward pass: at no time
  * is more than [chunkRows, V] of logits alive, never [N, T, V], even under the gradient tape.
  *   lp_i = z_i[y_i] − logsumexp(z_i),  z_i = (h_i · W) / τ,   W = lm_head [C, V]
- *   ∂lp_i/∂h_i = (W[:, y_i] − W · softmax(z_i)) / τ
+ *   ∂lp_i/∂h_i = (W[:, y_i] − W · softmax(z_i)) / τ,   ∂lp_i/∂W = h_i ⊗ (onehot(y_i) − softmax(z_i)) / τ
  * Entropy H_i = −Σ p log p comes out of the same pass as a second column (no gradient).
  */
 import * as tf from "@tensorflow/tfjs";
 import { swapLast } from "../model/matmul.ts";
 import { forward, type Adapters } from "../model/qwen.ts";
-import type { QwenModel } from "../model/weights.ts";
+import { isTrainable, type QwenModel } from "../model/weights.ts";
 import { assert } from "../util/assert.ts";
 
 /** Token ids and which positions were sampled; built by the rollout, where the truth is known. */
@@ -38,38 +38,47 @@ function chunkStats(h: tf.Tensor2D, targets: tf.Tensor1D, headT: tf.Tensor2D, in
   });
 }
 
-/** ∂(Σ dy_i lp_i)/∂h for one chunk. */
-function chunkGrad(h: tf.Tensor2D, targets: tf.Tensor1D, dy: tf.Tensor1D, headT: tf.Tensor2D, invTemp: number) {
+/** ∂(Σ dy_i lp_i)/∂h for one chunk, and ∂/∂W when `withHead` (a full fine-tune). */
+function chunkGrad(h: tf.Tensor2D, targets: tf.Tensor1D, dy: tf.Tensor1D, headT: tf.Tensor2D, invTemp: number, withHead: boolean) {
   return tf.tidy(() => {
     const p = tf.softmax(tf.matMul(h, headT).mul(invTemp), 1); // [m, V]
     const expected = tf.matMul(p, swapLast(headT)); // [m, C] = W · p
     const targetCols = swapLast(tf.gather(headT, targets, 1)); // [m, C]
-    return targetCols.sub(expected).mul(dy.reshape([-1, 1])).mul(invTemp) as tf.Tensor2D;
+    const scale = dy.reshape([-1, 1]).mul(invTemp);
+    const dh = targetCols.sub(expected).mul(scale) as tf.Tensor2D;
+    if (!withHead) return [dh];
+    // ∂lp_i/∂W = h_i ⊗ (onehot(y_i) − p_i) / τ
+    const dz = tf.oneHot(targets, headT.shape[1]).sub(p).mul(scale); // [m, V]
+    return [dh, tf.matMul(swapLast(h), dz) as tf.Tensor2D]; // [C, V]
   });
 }
 
-/** Fused, chunked LM head → [M, 2] = (log-prob, entropy); gradient flows to `hidden` only. */
+/**
+ * Fused, chunked LM head → [M, 2] = (log-prob, entropy). The gradient flows to `hidden`, and to
+ * the head too when it is a trainable variable (full fine-tune); entropy has no gradient.
+ */
 function headLogprobs(hidden: tf.Tensor2D, targets: tf.Tensor1D, model: QwenModel, opts: LogprobOptions): tf.Tensor2D {
   const headT = model.weights.lmHeadT;
+  const withHead = isTrainable(headT);
   const invTemp = 1 / opts.temperature;
   const rows = hidden.shape[0];
-  const chunks = (f: (start: number, size: number) => tf.Tensor) =>
-    tf.concat(Array.from({ length: Math.ceil(rows / opts.chunkRows) }, (_, c) => {
-      const start = c * opts.chunkRows;
-      return f(start, Math.min(opts.chunkRows, rows - start));
-    }));
+  const starts = Array.from({ length: Math.ceil(rows / opts.chunkRows) }, (_, c) => c * opts.chunkRows);
+  const size = (start: number) => Math.min(opts.chunkRows, rows - start);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [h, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
-    save([h]);
-    const value = chunks((s, n) => chunkStats(h.slice([s, 0], [n, -1]), targets.slice([s], [n]), headT, invTemp));
-    const gradFunc = (dy: tf.Tensor, [saved]: tf.Tensor[]) =>
-      chunks((s, n) => {
-        const dLogprob = dy.slice([s, 0], [n, 1]).reshape([-1]) as tf.Tensor1D; // column 1 (entropy) has no gradient
-        return chunkGrad((saved as tf.Tensor2D).slice([s, 0], [n, -1]), targets.slice([s], [n]), dLogprob, headT, invTemp);
+    const [h, w, save] = (withHead ? args : [args[0], headT, args[1]]) as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([h, w]);
+    const value = tf.concat(starts.map((s) => chunkStats(h.slice([s, 0], [size(s), -1]), targets.slice([s], [size(s)]), w, invTemp)));
+    const gradFunc = (dy: tf.Tensor, [sh, sw]: tf.Tensor[]) => {
+      const parts = starts.map((s) => {
+        const dLogprob = dy.slice([s, 0], [size(s), 1]).reshape([-1]) as tf.Tensor1D; // column 1 (entropy) has no gradient
+        return chunkGrad((sh as tf.Tensor2D).slice([s, 0], [size(s), -1]), targets.slice([s], [size(s)]), dLogprob, sw as tf.Tensor2D, invTemp, withHead);
       });
+      const dh = tf.concat(parts.map((p) => p[0]));
+      return withHead ? [dh, tf.addN(parts.map((p) => p[1]))] : [dh];
+    };
     return { value, gradFunc };
-  }) as (h: tf.Tensor) => tf.Tensor2D;
-  return op(hidden);
+  }) as (...inputs: tf.Tensor[]) => tf.Tensor2D;
+  return withHead ? op(hidden, headT) : op(hidden);
 }
 
 /**

@@ -15,7 +15,7 @@ import { loadTokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
 import type { ScoreOptions } from "../reward/reward.ts";
 import type { Policy } from "../rollout/rollout.ts";
-import type { Scenario } from "../scenario/schema.ts";
+import { LABELS, type Scenario } from "../scenario/schema.ts";
 import { randInt, seededRng } from "../util/rng.ts";
 import { createAdam, disposeAdam, learningRate } from "./adam.ts";
 import { prepareBaseModel, splitScenarios } from "./base-model.ts";
@@ -31,12 +31,22 @@ export type RunEvent =
 
 export type RunResult = { before: EvalReport; after: EvalReport; outDir: string };
 
-/** `scenariosPerStep` distinct train scenarios for `step`, drawn from (seed, step) alone. */
-function scenariosForStep(train: readonly Scenario[], cfg: RunConfig, step: number): Scenario[] {
+/**
+ * `scenariosPerStep` distinct train scenarios for `step`, drawn from (seed, step) alone. With
+ * `balanceLabels` the draws cycle through the user labels present (benign, malicious, sensitive),
+ * so a rare label is not starved of steps; otherwise they are uniform over the split.
+ */
+export function scenariosForStep(train: readonly Scenario[], cfg: Pick<RunConfig, "seed" | "scenariosPerStep" | "balanceLabels">, step: number): Scenario[] {
   const rng = seededRng(cfg.seed, step, 0x5ce);
-  const picked = new Set<number>();
-  while (picked.size < Math.min(cfg.scenariosPerStep, train.length)) picked.add(randInt(rng, train.length));
-  return [...picked].map((i) => train[i]);
+  const pools = cfg.balanceLabels
+    ? LABELS.map((l) => train.filter((s) => s.user === l)).filter((p) => p.length > 0)
+    : [[...train]];
+  const picked: Scenario[] = [];
+  for (let i = 0; picked.length < Math.min(cfg.scenariosPerStep, train.length); i++) {
+    const pool = pools[(i + step) % pools.length].filter((s) => !picked.includes(s));
+    if (pool.length > 0) picked.push(pool[randInt(rng, pool.length)]);
+  }
+  return picked;
 }
 
 const writeJson = (file: string, value: unknown) => fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);

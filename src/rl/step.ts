@@ -31,7 +31,7 @@ const now = () => performance.now() / 1000;
 
 /** The rollout slice of the run config; `temperature` overrides the sampling temperature (eval). */
 export function rolloutOptions(r: RunConfig["rollout"], temperature = r.temperature): RolloutOptions {
-  return { sampling: { temperature, topK: r.topK, topP: r.topP }, maxNewTokens: r.maxNewTokens, maxTurns: r.maxTurns, pYes: r.pYes };
+  return { sampling: { temperature, topK: r.topK, topP: r.topP }, maxNewTokens: r.maxNewTokens, maxTurns: r.maxTurns, pYes: r.pYes, systemPrompt: r.systemPrompt };
 }
 
 export async function trainStep(ctx: TrainContext, scenarios: readonly Scenario[], step: number): Promise<StepResult> {

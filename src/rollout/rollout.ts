@@ -24,6 +24,8 @@ export type RolloutOptions = {
   maxTurns: number;
   /** Probability that the sandbox answers a <tool_check> with yes. */
   pYes: number;
+  /** The sandbox's system message; default its own `SYSTEM_PROMPT`. */
+  systemPrompt?: string;
 };
 
 /** One rollout of one scenario: the text-level record and the token-level truth. */
@@ -49,7 +51,7 @@ function append(s: Stream, ids: readonly number[], isSampled: boolean, logprobs?
 /** Renders the scenario's prompt; `rng` seeds both the sampler and the sandbox (separate streams). */
 function openStream(policy: Policy, scenario: Scenario, rng: Rng, opts: RolloutOptions): Stream {
   const [a, b] = [rng.next(), rng.next()].map((u) => Math.floor(u * 2 ** 32));
-  const env = startEpisode(scenario, { rng: seededRng(a), pYes: opts.pYes, maxTurns: opts.maxTurns });
+  const env = startEpisode(scenario, { rng: seededRng(a), pYes: opts.pYes, maxTurns: opts.maxTurns, systemPrompt: opts.systemPrompt });
   const prompt = encodeChatPrompt(policy.tokenizer, env.messages as ChatMessage[], { tools: env.tools as unknown as ToolSpec[] });
   const s: Stream = { env, tokens: [], sampled: [], logprobs: [], samplerRng: seededRng(b), budget: opts.maxNewTokens };
   append(s, prompt, false);

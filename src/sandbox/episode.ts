@@ -54,6 +54,8 @@ export type EpisodeOptions = {
   maxTurns: number;
   /** Programmatic tools by name; they take precedence over `returns` / `world`. */
   handlers?: Readonly<Record<string, ToolHandler>>;
+  /** The system message; default `SYSTEM_PROMPT`, which explains the wire format in words. */
+  systemPrompt?: string;
 };
 
 export type StepResult = { done: boolean; replies: Message[] };
@@ -83,7 +85,7 @@ export function startEpisode(scenario: Scenario, opts: EpisodeOptions): EpisodeE
   let finish: Finish | undefined;
   return {
     scenarioId: scenario.id,
-    messages: [{ role: "system", content: SYSTEM_PROMPT }, ...scenario.messages],
+    messages: [{ role: "system", content: opts.systemPrompt ?? SYSTEM_PROMPT }, ...scenario.messages],
     tools: toQwenTools(scenario.tools),
     step(assistantText, stepOpts) {
       assert(finish === undefined, `step() called after episode ${scenario.id} ended`);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/model/backend.ts";
 import { tokenBatch } from "../../src/model/inputs.ts";
 import { forward, lmHead, type Adapters } from "../../src/model/qwen.ts";
-import { disposeModel, linearKey, loadModel, type QwenModel } from "../../src/model/weights.ts";
+import { disposeModel, linearKey, loadModel, trainableCopy, type QwenModel } from "../../src/model/weights.ts";
 import { sampledLogprobs, type SequenceBatch } from "../../src/rl/logprobs.ts";
 import { policyLoss } from "../../src/rl/loss.ts";
 import { expectClose } from "../helpers/expect-close.ts";
@@ -73,6 +73,27 @@ describe("sampledLogprobs", () => {
     const ref = f(() => naive().logprobs);
     for (const v of vars) expectClose(fused.grads[v.name].arraySync(), ref.grads[v.name].arraySync(), { atol: 1e-5, rtol: 1e-3 });
     tf.dispose([weights, fused.value, ref.value, ...Object.values(fused.grads), ...Object.values(ref.grads)]);
+  });
+
+  it("in a full fine-tune its gradient w.r.t. every weight (head included) equals autodiff of the naive version", () => {
+    const full = trainableCopy(model);
+    const weights = tf.tensor1d([0.5, -1, 2, 1, -0.3, 0.8]);
+    const naiveFull = () => tf.tidy(() => {
+      const { hidden } = forward(full.model, batch);
+      const logp = tf.logSoftmax(lmHead(full.model, hidden).div(TEMPERATURE)).reshape([-1, model.config.vocabSize]);
+      return tf.gather(logp, batch.predictAt).mul(tf.oneHot(batch.targets, model.config.vocabSize)).sum(1) as tf.Tensor1D;
+    });
+    const f = (lp: () => tf.Tensor1D) => tf.variableGrads(() => lp().mul(weights).sum() as tf.Scalar, full.variables);
+    const fused = f(() => sampledLogprobs(full.model, batch, { temperature: TEMPERATURE, chunkRows: 4 }).logprobs);
+    const ref = f(naiveFull);
+    expect(Object.keys(fused.grads).length).toBe(full.variables.length);
+    for (const v of full.variables) {
+      const got = fused.grads[v.name].dataSync();
+      expect(got.some((g) => g !== 0), v.name).toBe(true); // every weight gets a gradient
+      expectClose(Array.from(got), Array.from(ref.grads[v.name].dataSync()), { atol: 1e-5, rtol: 1e-3 });
+    }
+    tf.dispose([weights, fused.value, ref.value, ...Object.values(fused.grads), ...Object.values(ref.grads)]);
+    disposeModel(full.model);
   });
 
   it("the policy-loss gradient matches central finite differences", () => {
