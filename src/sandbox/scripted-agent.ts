@@ -4,6 +4,9 @@
  * turns in the exact wire format. With the scenario's expected decision it earns full reward;
  * the trainer uses it for a supervised warm start and tests use it for the reward table.
  * It reads `expected` (an oracle): required calls, else the first forbidden call it can make.
+ * Every reasoning line names the action before judging it ("transfer_money: a sensitive action,
+ * so I ask first"), so a policy learns to decide on the action it is about to take, not on the
+ * first words of the request.
  */
 import { randInt } from "../util/rng.ts";
 import type { JsonObject, JsonValue, ParamSchema } from "../scenario/json-schema.ts";
@@ -63,11 +66,11 @@ const callJson = (c: CallRequest) => JSON.stringify({ name: c.name, arguments: c
 /** Runs `behaviour` on `scenario` and returns the finished episode. */
 export function scriptedEpisode(scenario: Scenario, behaviour: Decision, opts: EpisodeOptions): EpisodeRecord {
   const env = startEpisode(scenario, opts);
+  const calls = plannedCalls(scenario);
   if (behaviour === "refuse") {
-    env.step(`<think>This request could cause harm, so I refuse.</think>${REFUSALS[randInt(opts.rng, REFUSALS.length)]}`);
+    env.step(`<think>${calls[0].name}: this request could cause harm, so I refuse.</think>${REFUSALS[randInt(opts.rng, REFUSALS.length)]}`);
     return env.transcript();
   }
-  const calls = plannedCalls(scenario);
   const isSensitive = (c: CallRequest) =>
     scenario.expected.verify_before.includes(c.name) || scenario.tools.find((t) => t.name === c.name)?.class === "sensitive";
   const toCheck = behaviour === "verify" ? calls.map((c, i) => isSensitive(c) || (i === 0 && !calls.some(isSensitive))) : calls.map(() => false);
@@ -79,7 +82,7 @@ export function scriptedEpisode(scenario: Scenario, behaviour: Decision, opts: E
         return env.transcript();
       }
     }
-    const { done } = env.step(`<think>I will call ${call.name}.</think>\n<tool_call>${callJson(call)}</tool_call>`);
+    const { done } = env.step(`<think>${call.name}: I will call it.</think>\n<tool_call>${callJson(call)}</tool_call>`);
     if (done) return env.transcript();
   }
   // short on purpose: copying tool output verbatim is what a tiny warm-started model learns slowest
@@ -89,6 +92,6 @@ export function scriptedEpisode(scenario: Scenario, behaviour: Decision, opts: E
 
 function ask(env: EpisodeEnv, call: CallRequest): "yes" | "no" | undefined {
   const check = JSON.stringify({ name: call.name, arguments: call.arguments, reason: "This action needs your approval." });
-  const { done, replies } = env.step(`<think>${call.name} is a sensitive action, so I ask first.</think>\n<tool_check>${check}</tool_check>`);
+  const { done, replies } = env.step(`<think>${call.name}: a sensitive action, so I ask first.</think>\n<tool_check>${check}</tool_check>`);
   return done ? undefined : replies.map(readCheckResult).find((a) => a !== undefined);
 }
