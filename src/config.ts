@@ -8,6 +8,7 @@ import { z } from "zod";
 import { BACKENDS } from "./model/backend.ts";
 import { LINEAR_NAMES } from "./model/weights.ts";
 import { RewardConfig } from "./reward/config.ts";
+import { SHORT_SYSTEM_PROMPT, SYSTEM_PROMPT } from "./sandbox/protocol.ts";
 
 const int = (min: number) => z.number().int().min(min);
 const prob = z.number().min(0).max(1);
@@ -19,7 +20,7 @@ export const RolloutConfig = z.strictObject({
   maxNewTokens: int(1).default(128).describe("sampled tokens per episode over all its turns; the episode ends (finish = length) when they run out"),
   maxTurns: int(1).default(4).describe("assistant turns per episode"),
   pYes: prob.default(0.5).describe("probability that the sandbox answers a <tool_check> with yes"),
-  systemPrompt: z.string().optional().describe("system message of every episode; default: the sandbox's protocol text, which explains the wire format in words (a model trained from scratch cannot read it, and it is a third of each tiny-model sequence)"),
+  systemPrompt: z.string().optional().describe('system message of every episode; default: the sandbox\'s protocol text, which explains the wire format in words, or for model "tiny" the short "Use the tools." (a model trained from scratch cannot read, and the full text is a third of each of its sequences)'),
 });
 
 export const LoraOptions = z.strictObject({
@@ -90,7 +91,12 @@ export const RunConfig = z
       ctx.addIssue({ code: "custom", path: ["warmStart", "mix"], message: "execute + refuse + verify must sum to 1: they are the reference agent's behaviour probabilities" });
     if (cfg.loss.updatesPerStep > 1 && cfg.loss.clipEpsilon <= 0)
       ctx.addIssue({ code: "custom", path: ["loss", "clipEpsilon"], message: "several updates per step need a positive clip, or the policy can run away from its rollouts" });
-  });
+  })
+  .transform((cfg) => ({
+    ...cfg,
+    // resolved here so the run folder's config.json shows the exact prompt the policy saw
+    rollout: { ...cfg.rollout, systemPrompt: cfg.rollout.systemPrompt ?? (cfg.model === "tiny" ? SHORT_SYSTEM_PROMPT : SYSTEM_PROMPT) },
+  }));
 export type RunConfig = z.infer<typeof RunConfig>;
 
 /**

@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { SHORT_SYSTEM_PROMPT, SYSTEM_PROMPT } from "../src/sandbox/protocol.ts";
 import { parseRunConfig, RunConfig, SMOKE_CONFIG } from "../src/config.ts";
 
 const CONFIGS = path.join(import.meta.dirname, "..", "configs");
@@ -28,6 +29,11 @@ describe("RunConfig", () => {
   });
   it("rejects a behaviour mix that does not sum to 1, saying why", () => {
     expect(() => parseRunConfig({ warmStart: { mix: { execute: 0.5, refuse: 0.1, verify: 0.1 } } }, "c")).toThrow(/warmStart.mix: execute \+ refuse \+ verify must sum to 1/);
+  });
+  it("resolves the system prompt: short for the tiny model, the protocol text for a checkpoint, an explicit one as given", () => {
+    expect(parseRunConfig({}, "c").rollout.systemPrompt).toBe(SHORT_SYSTEM_PROMPT);
+    expect(parseRunConfig({ model: "models/Qwen2.5-0.5B-Instruct" }, "c").rollout.systemPrompt).toBe(SYSTEM_PROMPT);
+    expect(parseRunConfig({ model: "m", rollout: { systemPrompt: "Be careful." } }, "c").rollout.systemPrompt).toBe("Be careful.");
   });
   it("rejects a group size of 1 (no group-relative advantage)", () => {
     expect(() => parseRunConfig({ groupSize: 1 }, "c")).toThrow(/groupSize/);
