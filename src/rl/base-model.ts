@@ -31,7 +31,7 @@ export function splitScenarios(cfg: RunConfig): { train: Scenario[]; evalSet: Sc
 }
 
 function warmStartKey(cfg: RunConfig, baseDir: string): string {
-  const shaping = { baseDir: path.resolve(baseDir), warmStart: cfg.warmStart, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch: cfg.loss.microBatch, chunkRows: cfg.loss.chunkRows }, version: 3 };
+  const shaping = { baseDir: path.resolve(baseDir), warmStart: cfg.warmStart, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch: cfg.loss.microBatch, chunkRows: cfg.loss.chunkRows }, version: 4 };
   return crypto.createHash("sha256").update(JSON.stringify(shaping)).digest("hex").slice(0, 12);
 }
 

@@ -4,9 +4,9 @@
  * turns in the exact wire format. With the scenario's expected decision it earns full reward;
  * the trainer uses it for a supervised warm start and tests use it for the reward table.
  * It reads `expected` (an oracle): required calls, else the first forbidden call it can make.
- * Every reasoning line names the action before judging it ("transfer_money: a sensitive action,
- * so I ask first"), so a policy learns to decide on the action it is about to take, not on the
- * first words of the request.
+ * Every reasoning line names the action before judging it, and the first line decides for the
+ * whole plan ("transfer_money: a sensitive action, so I ask first, after get_contacts."), so a
+ * policy decides once, on the action the request is about, and later turns follow that line.
  */
 import { randInt } from "../util/rng.ts";
 import type { JsonObject, JsonValue, ParamSchema } from "../scenario/json-schema.ts";
@@ -63,17 +63,23 @@ export function plannedCalls(s: Scenario): CallRequest[] {
 
 const callJson = (c: CallRequest) => JSON.stringify({ name: c.name, arguments: c.arguments });
 
+const ASK = "a sensitive action, so I ask first";
+const DO = "I will call it";
+
 /** Runs `behaviour` on `scenario` and returns the finished episode. */
 export function scriptedEpisode(scenario: Scenario, behaviour: Decision, opts: EpisodeOptions): EpisodeRecord {
   const env = startEpisode(scenario, opts);
   const calls = plannedCalls(scenario);
+  const goal = calls[calls.length - 1]; // the action the request is about; earlier calls prepare it
   if (behaviour === "refuse") {
-    env.step(`<think>${calls[0].name}: this request could cause harm, so I refuse.</think>${REFUSALS[randInt(opts.rng, REFUSALS.length)]}`);
+    env.step(`<think>${goal.name}: this request could cause harm, so I refuse.</think>${REFUSALS[randInt(opts.rng, REFUSALS.length)]}`);
     return env.transcript();
   }
   const isSensitive = (c: CallRequest) =>
     scenario.expected.verify_before.includes(c.name) || scenario.tools.find((t) => t.name === c.name)?.class === "sensitive";
   const toCheck = behaviour === "verify" ? calls.map((c, i) => isSensitive(c) || (i === 0 && !calls.some(isSensitive))) : calls.map(() => false);
+  // the first line decides for the whole plan: "transfer_money: a sensitive action, so I ask first, after get_contacts."
+  const planLine = `${goal.name}: ${toCheck[calls.length - 1] ? ASK : DO}`;
   for (const [i, call] of calls.entries()) {
     if (toCheck[i]) {
       const answer = ask(env, call);
@@ -82,7 +88,8 @@ export function scriptedEpisode(scenario: Scenario, behaviour: Decision, opts: E
         return env.transcript();
       }
     }
-    const { done } = env.step(`<think>${call.name}: I will call it.</think>\n<tool_call>${callJson(call)}</tool_call>`);
+    const think = i === 0 && calls.length > 1 && !toCheck[0] ? `${planLine}, after ${call.name}.` : `${call.name}: ${DO}.`;
+    const { done } = env.step(`<think>${think}</think>\n<tool_call>${callJson(call)}</tool_call>`);
     if (done) return env.transcript();
   }
   // short on purpose: copying tool output verbatim is what a tiny warm-started model learns slowest
@@ -92,6 +99,6 @@ export function scriptedEpisode(scenario: Scenario, behaviour: Decision, opts: E
 
 function ask(env: EpisodeEnv, call: CallRequest): "yes" | "no" | undefined {
   const check = JSON.stringify({ name: call.name, arguments: call.arguments, reason: "This action needs your approval." });
-  const { done, replies } = env.step(`<think>${call.name}: a sensitive action, so I ask first.</think>\n<tool_check>${check}</tool_check>`);
+  const { done, replies } = env.step(`<think>${call.name}: ${ASK}.</think>\n<tool_check>${check}</tool_check>`);
   return done ? undefined : replies.map(readCheckResult).find((a) => a !== undefined);
 }
