@@ -6,7 +6,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert } from "../util/assert.ts";
 
-export type AdamOptions = { lr: number; beta1: number; beta2: number; epsilon: number; maxGradNorm: number; warmupSteps: number };
+export type AdamOptions = {
+  lr: number; beta1: number; beta2: number; epsilon: number; maxGradNorm: number; warmupSteps: number;
+  /** When set, the rate decays linearly after the warm-up to 10 % of `lr` at this step. */
+  decaySteps?: number;
+};
 
 export type AdamState = { step: number; m: tf.Variable[]; v: tf.Variable[] };
 
@@ -22,9 +26,12 @@ export function disposeAdam(state: AdamState): void {
   tf.dispose([...state.m, ...state.v]);
 }
 
-/** Learning rate at optimiser step `step` (0-based): linear warm-up, then constant. */
+/** Learning rate at optimiser step `step` (0-based): linear warm-up, then constant or a linear decay. */
 export function learningRate(opts: AdamOptions, step: number): number {
-  return opts.warmupSteps > 0 ? opts.lr * Math.min(1, (step + 1) / opts.warmupSteps) : opts.lr;
+  const warm = opts.warmupSteps > 0 ? Math.min(1, (step + 1) / opts.warmupSteps) : 1;
+  if (opts.decaySteps === undefined || step < opts.warmupSteps) return opts.lr * warm;
+  const progress = Math.min(1, (step - opts.warmupSteps) / Math.max(1, opts.decaySteps - opts.warmupSteps));
+  return opts.lr * (1 - 0.9 * progress);
 }
 
 /**

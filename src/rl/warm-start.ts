@@ -3,7 +3,8 @@
  * reference episodes of a deliberately poorly aligned agent: whatever the label, it executes with
  * probability mix.execute and refuses / verifies otherwise. That teaches the wire format and
  * leaves probability on every behaviour, so GRPO groups have reward spread to learn from.
- * Loss: mean negative log-likelihood of the assistant tokens. What is trained is a `WarmTarget`:
+ * Loss: mean negative log-likelihood of the assistant tokens; Adam, 10 warm-up steps, then a
+ * linear decay to 10 % of the rate. What is trained is a `WarmTarget`:
  * every weight (`train: "all"`, for a model that starts from random weights) or a LoRA merged
  * afterwards (`"lora"`, for a real checkpoint). The caller saves the result as a checkpoint; RL
  * then trains fresh adapters on top (and uses it as the KL reference).
@@ -61,7 +62,7 @@ export async function warmStart(
 ): Promise<void> {
   const { model, adapters } = target;
   const adam = createAdam(target.variables);
-  const optim = { lr: opts.lr, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, maxGradNorm: 1, warmupSteps: Math.min(10, opts.steps) };
+  const optim = { lr: opts.lr, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, maxGradNorm: 1, warmupSteps: Math.min(10, opts.steps), decaySteps: opts.steps };
   try {
     for (let step = 0; step < opts.steps; step++) {
       const rng = seededRng(opts.seed, 7_000_001, step);

@@ -86,4 +86,9 @@ describe("adam", () => {
   it("warms the learning rate up linearly", () => {
     expect([0, 1, 3, 10].map((s) => learningRate({ ...opts, warmupSteps: 4 }, s))).toEqual([0.025, 0.05, 0.1, 0.1]);
   });
+  it("with decaySteps, decays linearly after the warm-up to 10 % at the last step", () => {
+    // warm-up 4, decay over steps 4..14: lr·(1 − 0.9·(s − 4)/10)
+    const got = [0, 3, 4, 9, 14, 20].map((s) => learningRate({ ...opts, warmupSteps: 4, decaySteps: 14 }, s));
+    expectClose(got, [0.025, 0.1, 0.1, 0.055, 0.01, 0.01], { atol: 1e-12 });
+  });
 });
