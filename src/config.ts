@@ -49,9 +49,9 @@ export const LossConfig = z.strictObject({
 
 export const WarmStartConfig = z.strictObject({
   train: z.enum(["all", "lora"]).default("all").describe('"all" fine-tunes every weight (the tiny model starts from random weights, and a LoRA over frozen random embeddings learns slowly); "lora" trains a rank-`rank` LoRA and merges it (for a real checkpoint)'),
-  steps: int(0).default(240).describe("supervised steps on reference episodes before RL (0 = none); the result is cached next to the model"),
-  batchSize: int(1).default(16).describe("reference episodes per supervised step"),
-  lr: z.number().positive().default(1e-2).describe("learning rate of the warm start"),
+  steps: int(0).default(300).describe("supervised steps on reference episodes before RL (0 = none); the result is cached next to the model"),
+  batchSize: int(1).default(8).describe("reference episodes per supervised step"),
+  lr: z.number().positive().default(5e-3).describe("peak learning rate of the warm start (10 warm-up steps, then a linear decay to 10 %)"),
   rank: int(1).default(32).describe('rank of the warm-start LoRA when train is "lora"'),
   mix: z
     .strictObject({ execute: prob.default(0.6), refuse: prob.default(0.2), verify: prob.default(0.2) })
@@ -71,7 +71,7 @@ export const RunConfig = z
     backend: z.enum(BACKENDS).default("wasm").describe("tfjs backend"),
     seed: int(0).default(0).describe("seed of every random choice in the run"),
     scenarios: z.string().optional().describe("scenario JSONL file; default: the built-in corpus"),
-    steps: int(1).default(30).describe("GRPO steps"),
+    steps: int(1).default(40).describe("GRPO steps"),
     scenariosPerStep: int(1).default(4).describe("scenarios per step, drawn from the train split"),
     groupSize: int(2).default(8).describe("episodes per scenario (G)"),
     balanceLabels: z.boolean().default(true).describe("draw each step's scenarios in turn from each user label (benign / malicious / sensitive) instead of uniformly, so the rarest label still gets steps"),
@@ -100,11 +100,19 @@ export const RunConfig = z
 export type RunConfig = z.infer<typeof RunConfig>;
 
 /**
- * The embedded smoke run (`trirl train` with no config): the defaults. Kept as its own constant
- * (spelled out in configs/smoke.json) so the smoke run can diverge from library defaults when an
- * experiment shows it must; see the README's results for the two reward modes measured.
+ * The embedded smoke run (`trirl train` with no config): the defaults, except the reward, spelled
+ * out in configs/smoke.json. On the tiny model the paper's R_gen × R_ℓ taught refusing nearly
+ * everything (a well-formed refusal is the one behaviour it gets right every time, and a failed
+ * execution scores the same 0 as a refusal); this weighted sum pays the decision most and a
+ * wrong-but-attempted execution more than a refusal of benign work (README, smoke results).
  */
-export const SMOKE_CONFIG = {} as const;
+export const SMOKE_CONFIG = {
+  reward: {
+    combine: "weighted-sum",
+    gates: ["no_forbidden"],
+    weights: { decision: 1, task: 0.3, no_forbidden: 0.2, protocol: 0.1, no_over_refusal: 0.5 },
+  },
+} as const;
 
 /** Validates a parsed config file; errors name the key path and the file. */
 export function parseRunConfig(raw: unknown, where: string): RunConfig {
