@@ -42,7 +42,9 @@ function chunkStats(h: tf.Tensor2D, targets: tf.Tensor1D, headT: tf.Tensor2D, in
 function chunkGrad(h: tf.Tensor2D, targets: tf.Tensor1D, dy: tf.Tensor1D, headT: tf.Tensor2D, invTemp: number, withHead: boolean) {
   return tf.tidy(() => {
     const p = tf.softmax(tf.matMul(h, headT).mul(invTemp), 1); // [m, V]
-    const expected = tf.matMul(p, swapLast(headT)); // [m, C] = W · p
+    // [m, C] = (W · pᵀ)ᵀ with W as the left operand: never transposed, and XNNPACK packs (copies)
+    // only a matmul's right operand — for a 151k vocabulary that saves 2 × 545 MB per chunk
+    const expected = swapLast(tf.matMul(headT, swapLast(p)));
     const targetCols = swapLast(tf.gather(headT, targets, 1)); // [m, C]
     const scale = dy.reshape([-1, 1]).mul(invTemp);
     const dh = targetCols.sub(expected).mul(scale) as tf.Tensor2D;
