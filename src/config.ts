@@ -8,7 +8,9 @@ import { z } from "zod";
 import { BACKENDS } from "./model/backend.ts";
 import { LINEAR_NAMES } from "./model/weights.ts";
 import { RewardConfig } from "./reward/config.ts";
-import { SHORT_SYSTEM_PROMPT, SYSTEM_PROMPT } from "./sandbox/protocol.ts";
+import { readModelSystemPrompt } from "./model/hf-config.ts";
+import { TINY_SYSTEM_PROMPT } from "./model/tiny-model.ts";
+import { SYSTEM_PROMPT } from "./sandbox/protocol.ts";
 
 const int = (min: number) => z.number().int().min(min);
 const prob = z.number().min(0).max(1);
@@ -20,7 +22,7 @@ export const RolloutConfig = z.strictObject({
   maxNewTokens: int(1).default(128).describe("sampled tokens per episode over all its turns; the episode ends (finish = length) when they run out"),
   maxTurns: int(1).default(4).describe("assistant turns per episode"),
   pYes: prob.default(0.5).describe("probability that the sandbox answers a <tool_check> with yes"),
-  systemPrompt: z.string().optional().describe('system message of every episode; default: the sandbox\'s protocol text, which explains the wire format in words, or for model "tiny" the short "Use the tools." (a model trained from scratch cannot read, and the full text is a third of each of its sequences)'),
+  systemPrompt: z.string().optional().describe('system message of every episode; default: the sandbox\'s protocol text, which explains the wire format in words, or the model folder\'s system_prompt.txt when it has one (the tiny model and models derived from it: "Use the tools.")'),
 });
 
 export const LoraOptions = z.strictObject({
@@ -95,7 +97,7 @@ export const RunConfig = z
   .transform((cfg) => ({
     ...cfg,
     // resolved here so the run folder's config.json shows the exact prompt the policy saw
-    rollout: { ...cfg.rollout, systemPrompt: cfg.rollout.systemPrompt ?? (cfg.model === "tiny" ? SHORT_SYSTEM_PROMPT : SYSTEM_PROMPT) },
+    rollout: { ...cfg.rollout, systemPrompt: cfg.rollout.systemPrompt ?? (cfg.model === "tiny" ? TINY_SYSTEM_PROMPT : readModelSystemPrompt(cfg.model) ?? SYSTEM_PROMPT) },
   }));
 export type RunConfig = z.infer<typeof RunConfig>;
 

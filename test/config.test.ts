@@ -1,8 +1,10 @@
 /** The run config: defaults, strictness, cross-field rules, and the shipped config files. */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { SHORT_SYSTEM_PROMPT, SYSTEM_PROMPT } from "../src/sandbox/protocol.ts";
+import { TINY_SYSTEM_PROMPT } from "../src/model/tiny-model.ts";
+import { SYSTEM_PROMPT } from "../src/sandbox/protocol.ts";
 import { parseRunConfig, RunConfig, SMOKE_CONFIG } from "../src/config.ts";
 
 const CONFIGS = path.join(import.meta.dirname, "..", "configs");
@@ -31,8 +33,12 @@ describe("RunConfig", () => {
   it("rejects a behaviour mix that does not sum to 1, saying why", () => {
     expect(() => parseRunConfig({ warmStart: { mix: { execute: 0.5, refuse: 0.1, verify: 0.1 } } }, "c")).toThrow(/warmStart.mix: execute \+ refuse \+ verify must sum to 1/);
   });
-  it("resolves the system prompt: short for the tiny model, the protocol text for a checkpoint, an explicit one as given", () => {
-    expect(parseRunConfig({}, "c").rollout.systemPrompt).toBe(SHORT_SYSTEM_PROMPT);
+  it("resolves the system prompt: the tiny model's, a model folder's system_prompt.txt, else the protocol text; an explicit one as given", () => {
+    expect(parseRunConfig({}, "c").rollout.systemPrompt).toBe(TINY_SYSTEM_PROMPT);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "trirl-prompt-"));
+    fs.writeFileSync(path.join(dir, "system_prompt.txt"), "Be brief.\n");
+    expect(parseRunConfig({ model: dir }, "c").rollout.systemPrompt).toBe("Be brief.");
+    fs.rmSync(dir, { recursive: true });
     expect(parseRunConfig({ model: "models/Qwen2.5-0.5B-Instruct" }, "c").rollout.systemPrompt).toBe(SYSTEM_PROMPT);
     expect(parseRunConfig({ model: "m", rollout: { systemPrompt: "Be careful." } }, "c").rollout.systemPrompt).toBe("Be careful.");
   });

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { Adapters, LoraTerm } from "../model/qwen.ts";
+import { SYSTEM_PROMPT_FILE } from "../model/hf-config.ts";
 import { writeSafetensors, type TensorToWrite } from "../model/safetensors.ts";
 import type { Linear, QwenModel } from "../model/weights.ts";
 import { assert } from "../util/assert.ts";
@@ -23,6 +24,7 @@ const COPIED_FILES = [
   "vocab.json",
   "merges.txt",
   "chat_template.jinja",
+  SYSTEM_PROMPT_FILE,
 ];
 
 /** Writes `outDir` as a checkpoint that `loadModel` (and transformers) reads as base + adapters. */

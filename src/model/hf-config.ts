@@ -124,3 +124,14 @@ function generationEosIds(dir: string): number[] {
   const eos = parsed.data;
   return eos == null ? [] : Array.isArray(eos) ? eos : [eos];
 }
+
+/**
+ * A model folder may carry `system_prompt.txt`: the system message the model was trained with
+ * (the embedded tiny model and everything derived from it use a one-line prompt). Undefined when
+ * the folder or the file is absent.
+ */
+export const SYSTEM_PROMPT_FILE = "system_prompt.txt";
+export function readModelSystemPrompt(dir: string): string | undefined {
+  const file = path.join(dir, SYSTEM_PROMPT_FILE);
+  return fs.existsSync(file) ? fs.readFileSync(file, "utf8").replace(/\n$/, "") : undefined;
+}

@@ -15,7 +15,7 @@ import { randNormal, seededRng } from "../util/rng.ts";
 import { writeSafetensors, type TensorToWrite } from "./safetensors.ts";
 import { writeTinyQwenTokenizer } from "./tiny-tokenizer.ts";
 import { LINEAR_NAMES, linearKey, linearShape } from "./weights.ts";
-import { toQwenConfig } from "./hf-config.ts";
+import { SYSTEM_PROMPT_FILE, toQwenConfig } from "./hf-config.ts";
 
 export const TINY_MODEL_SPEC = {
   hiddenSize: 128,
@@ -42,16 +42,27 @@ const GENERATOR_VERSION = 2;
 export const DEFAULT_TINY_MODEL_DIR = path.resolve(import.meta.dirname, "..", "..", "models", "tiny-qwen3");
 const MARKER = "trirl-tiny-model.json";
 
+/**
+ * The tiny model's system message: a model trained from scratch cannot read the sandbox's
+ * protocol text, which would be a third of each of its sequences. Written to `system_prompt.txt`.
+ */
+export const TINY_SYSTEM_PROMPT = "Use the tools.";
+
 /** Returns `dir`, generating the checkpoint there first unless the same spec is already written. */
 export function ensureTinyModel(dir: string = DEFAULT_TINY_MODEL_DIR, spec: TinyModelSpec = { ...TINY_MODEL_SPEC }): string {
   const marker = path.join(dir, MARKER);
   const stamp = JSON.stringify({ ...spec, generatorVersion: GENERATOR_VERSION });
-  if (fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === stamp) return dir;
+  const promptFile = path.join(dir, SYSTEM_PROMPT_FILE);
+  if (fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === stamp) {
+    if (!fs.existsSync(promptFile)) fs.writeFileSync(promptFile, `${TINY_SYSTEM_PROMPT}\n`); // folders made before the file existed
+    return dir;
+  }
   // write into a sibling temp folder and rename, so a crash never leaves a half-written model
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
   writeTinyModel(tmp, spec);
+  fs.writeFileSync(path.join(tmp, SYSTEM_PROMPT_FILE), `${TINY_SYSTEM_PROMPT}\n`);
   fs.writeFileSync(path.join(tmp, MARKER), stamp);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true });

@@ -14,12 +14,6 @@ export const SYSTEM_PROMPT = [
   "- give your final answer as plain text.",
 ].join("\n");
 
-/**
- * The system message for a model trained from scratch on the wire format (the embedded tiny
- * model): it cannot read instructions, and the full text above would be a third of its sequence.
- */
-export const SHORT_SYSTEM_PROMPT = "Use the tools.";
-
 /** Bounds on untrusted model output and on what goes back into the context. */
 export const LIMITS = {
   turnChars: 8_000, // an assistant turn is cut here before parsing

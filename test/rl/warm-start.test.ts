@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseRunConfig } from "../../src/config.ts";
 import { saveModel } from "../../src/lora/merge.ts";
 import { initBackend } from "../../src/model/backend.ts";
 import { tokenBatch } from "../../src/model/inputs.ts";
@@ -65,6 +66,8 @@ describe("warmStart", () => {
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "trirl-warm-"));
     saveModel(target.model, dir);
+    // the saved model keeps the system prompt it was trained with, so `trirl eval` uses it too
+    expect(parseRunConfig({ model: dir }, "t").rollout.systemPrompt).toBe(OPTS.systemPrompt);
     const reloaded = loadModel(dir);
     const inputs = tokenBatch([[5, 6, 7, 8, 9]], [[1, 1, 1, 1, 1]]);
     const logits = (m: QwenModel) => tf.tidy(() => Array.from(lmHead(m, forward(m, inputs).hidden).dataSync()));
