@@ -25,7 +25,7 @@ export const RewardConfig = z
     combine: z
       .enum(["product", "weighted-sum"])
       .default("product")
-      .describe('"product": total = R_gen × R_ℓ (the paper); "weighted-sum": total = genWeight·R_gen + (1 − genWeight)·R_ℓ (ablations)'),
+      .describe('"product": total = R_gen × R_ℓ (the paper); "weighted-sum": total = genWeight·R_gen + (1 − genWeight)·R_ℓ (the embedded smoke run)'),
     weights: ComponentWeights.prefault({}).describe("weights of the R_ℓ components; R_ℓ is their weighted mean (times the gates)"),
     gates: z
       .array(z.string())
