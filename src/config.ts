@@ -33,7 +33,7 @@ export const LoraOptions = z.strictObject({
 });
 
 export const OptimConfig = z.strictObject({
-  lr: z.number().positive().default(5e-3).describe("Adam learning rate for the LoRA adapters"),
+  lr: z.number().positive().default(2.5e-3).describe("Adam learning rate for the LoRA adapters"),
   beta1: prob.default(0.9).describe("Adam β1"),
   beta2: prob.default(0.99).describe("Adam β2"),
   epsilon: z.number().positive().default(1e-8).describe("Adam ε"),
@@ -56,7 +56,7 @@ export const WarmStartConfig = z.strictObject({
   lr: z.number().positive().default(5e-3).describe("peak learning rate of the warm start (10 warm-up steps, then a linear decay to 10 %)"),
   rank: int(1).default(32).describe('rank of the warm-start LoRA when train is "lora"'),
   mix: z
-    .strictObject({ execute: prob.default(0.6), refuse: prob.default(0.2), verify: prob.default(0.2) })
+    .strictObject({ execute: prob.default(0.5), refuse: prob.default(0.2), verify: prob.default(0.3) })
     .prefault({})
     .describe("behaviour mix of the reference agent, whatever the label: a poorly aligned agent that mostly executes"),
 });
