@@ -35,3 +35,13 @@ export function matMulFrozen(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   }) as (input: tf.Tensor) => tf.Tensor;
   return f(x) as tf.Tensor2D;
 }
+
+/** True for a weight that a full fine-tune differentiates (a trainable `tf.Variable`). */
+export function isTrainable(t: tf.Tensor): boolean {
+  return t instanceof tf.Variable && t.trainable;
+}
+
+/** x @ w for a weight: with a gradient for w only when it is trainable (a full fine-tune). */
+export function matMulWeight(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  return isTrainable(w) ? (matMul(x, w) as tf.Tensor2D) : matMulFrozen(x, w);
+}

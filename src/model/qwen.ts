@@ -10,9 +10,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { KvCache } from "./kv-cache.ts";
-import { matMul, matMulFrozen, swapLast } from "./matmul.ts";
+import { matMul, matMulWeight, swapLast } from "./matmul.ts";
 import { ropeTables } from "./rope.ts";
-import { isTrainable, type Linear, type QwenModel } from "./weights.ts";
+import type { Linear, QwenModel } from "./weights.ts";
 
 /**
  * Low-rank update y += scale · (x Aᵀ) Bᵀ for one linear. Held transposed like the base weights:
@@ -51,7 +51,7 @@ export function linear(x: tf.Tensor, lin: Linear, adapters?: Adapters): tf.Tenso
   return tf.tidy(() => {
     const inDim = x.shape[x.shape.length - 1];
     const x2 = x.reshape([-1, inDim]) as tf.Tensor2D; // [B·T, in]
-    let y: tf.Tensor = isTrainable(lin.weightT) ? matMul(x2, lin.weightT) : matMulFrozen(x2, lin.weightT);
+    let y: tf.Tensor = matMulWeight(x2, lin.weightT);
     if (lin.bias) y = y.add(lin.bias);
     const lora = adapters?.get(lin.key);
     if (lora) {
@@ -152,9 +152,7 @@ function embedTokens(model: QwenModel, ids: tf.Tensor2D): tf.Tensor3D {
 export function lmHead(model: QwenModel, hidden: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const c = hidden.shape[hidden.shape.length - 1];
-    const h2 = hidden.reshape([-1, c]) as tf.Tensor2D;
-    const headT = model.weights.lmHeadT;
-    const logits = isTrainable(headT) ? matMul(h2, headT) : matMulFrozen(h2, headT);
+    const logits = matMulWeight(hidden.reshape([-1, c]) as tf.Tensor2D, model.weights.lmHeadT);
     return logits.reshape([...hidden.shape.slice(0, -1), model.config.vocabSize]);
   });
 }

@@ -36,7 +36,7 @@ export const TINY_MODEL_SPEC = {
 } as const;
 export type TinyModelSpec = { -readonly [K in keyof typeof TINY_MODEL_SPEC]: number };
 /** Bump when the generated files change in a way the spec does not show (e.g. the template). */
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3; // 3: writes system_prompt.txt
 
 /** Default location: `models/tiny-qwen3` at the repository root. */
 export const DEFAULT_TINY_MODEL_DIR = path.resolve(import.meta.dirname, "..", "..", "models", "tiny-qwen3");
@@ -52,11 +52,7 @@ export const TINY_SYSTEM_PROMPT = "Use the tools.";
 export function ensureTinyModel(dir: string = DEFAULT_TINY_MODEL_DIR, spec: TinyModelSpec = { ...TINY_MODEL_SPEC }): string {
   const marker = path.join(dir, MARKER);
   const stamp = JSON.stringify({ ...spec, generatorVersion: GENERATOR_VERSION });
-  const promptFile = path.join(dir, SYSTEM_PROMPT_FILE);
-  if (fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === stamp) {
-    if (!fs.existsSync(promptFile)) fs.writeFileSync(promptFile, `${TINY_SYSTEM_PROMPT}\n`); // folders made before the file existed
-    return dir;
-  }
+  if (fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === stamp) return dir;
   // write into a sibling temp folder and rename, so a crash never leaves a half-written model
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });

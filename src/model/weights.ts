@@ -126,11 +126,6 @@ export function modelTensors(w: QwenWeights): tf.Tensor[] {
   return [...all];
 }
 
-/** True for a weight that a full fine-tune differentiates (a trainable `tf.Variable`). */
-export function isTrainable(t: tf.Tensor): boolean {
-  return t instanceof tf.Variable && t.trainable;
-}
-
 let copies = 0; // tfjs variable names must be unique among live variables
 
 /**

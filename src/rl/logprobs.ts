@@ -8,9 +8,9 @@
  * Entropy H_i = −Σ p log p comes out of the same pass as a second column (no gradient).
  */
 import * as tf from "@tensorflow/tfjs";
-import { swapLast } from "../model/matmul.ts";
+import { isTrainable, swapLast } from "../model/matmul.ts";
 import { forward, type Adapters } from "../model/qwen.ts";
-import { isTrainable, type QwenModel } from "../model/weights.ts";
+import type { QwenModel } from "../model/weights.ts";
 import { assert } from "../util/assert.ts";
 
 /** Token ids and which positions were sampled; built by the rollout, where the truth is known. */

@@ -11,15 +11,15 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRunConfig, type RunConfig } from "../../src/config.ts";
 import { createLora, disposeLora } from "../../src/lora/lora.ts";
-import { initBackend } from "../../src/model/backend.ts";
-import { ensureTinyModel } from "../../src/model/tiny-model.ts";
-import { loadTokenizer, type Tokenizer } from "../../src/model/tokenizer.ts";
-import { disposeModel, loadModel, modelTensors, type QwenModel } from "../../src/model/weights.ts";
+import type { Tokenizer } from "../../src/model/tokenizer.ts";
+import { disposeModel, modelTensors, type QwenModel } from "../../src/model/weights.ts";
 import type { RewardComponent } from "../../src/reward/reward.ts";
 import { createAdam, disposeAdam } from "../../src/rl/adam.ts";
 import { splitScenarios } from "../../src/rl/base-model.ts";
 import { trainRun } from "../../src/rl/run.ts";
 import { trainStep, type TrainContext } from "../../src/rl/step.ts";
+
+import { loadTinyModel } from "../helpers/tiny-model.ts";
 
 const TINY = { steps: 3, scenariosPerStep: 2, groupSize: 2, rollout: { maxNewTokens: 12, maxTurns: 2, temperature: 1, topK: 0 }, warmStart: { steps: 0 }, eval: { maxScenarios: 2 }, loss: { microBatch: 2 }, checkpointEvery: 1, sampleEvery: 0 };
 const config = (extra: object = {}): RunConfig => parseRunConfig({ ...TINY, ...extra }, "test");
@@ -30,12 +30,7 @@ const withLength = (cfg: RunConfig): RunConfig => ({ ...cfg, reward: { ...cfg.re
 
 let model: QwenModel;
 let tokenizer: Tokenizer;
-beforeAll(async () => {
-  await initBackend("wasm");
-  const dir = ensureTinyModel();
-  model = loadModel(dir);
-  tokenizer = await loadTokenizer(dir);
-});
+beforeAll(async () => ({ model, tokenizer } = await loadTinyModel()));
 afterAll(() => disposeModel(model));
 
 describe("trainStep", () => {

@@ -10,11 +10,9 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRunConfig } from "../../src/config.ts";
 import { saveModel } from "../../src/lora/merge.ts";
-import { initBackend } from "../../src/model/backend.ts";
 import { tokenBatch } from "../../src/model/inputs.ts";
 import { forward, lmHead } from "../../src/model/qwen.ts";
-import { ensureTinyModel } from "../../src/model/tiny-model.ts";
-import { loadTokenizer, type Tokenizer } from "../../src/model/tokenizer.ts";
+import type { Tokenizer } from "../../src/model/tokenizer.ts";
 import { disposeModel, loadModel, modelTensors, type QwenModel } from "../../src/model/weights.ts";
 import { buildBatch, disposeBatch } from "../../src/rl/batch.ts";
 import { sampledLogprobs } from "../../src/rl/logprobs.ts";
@@ -23,6 +21,7 @@ import { referenceEpisode } from "../../src/rollout/reference.ts";
 import { builtinScenarios } from "../../src/scenario/corpus/generate.ts";
 import type { Adapters } from "../../src/model/qwen.ts";
 import { seededRng } from "../../src/util/rng.ts";
+import { loadTinyModel } from "../helpers/tiny-model.ts";
 import { expectClose } from "../helpers/expect-close.ts";
 
 const train = builtinScenarios({ seed: 0 }).filter((s) => s.split === "train");
@@ -33,12 +32,7 @@ const OPTS: WarmStartOptions = {
 
 let model: QwenModel;
 let tokenizer: Tokenizer;
-beforeAll(async () => {
-  await initBackend("wasm");
-  const dir = ensureTinyModel();
-  model = loadModel(dir);
-  tokenizer = await loadTokenizer(dir);
-});
+beforeAll(async () => ({ model, tokenizer } = await loadTinyModel()));
 afterAll(() => disposeModel(model));
 
 /** Mean NLL of the assistant tokens of a fixed set of reference episodes. */
