@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { hfLayout, weightDims, type Weight } from "../model/matmul.ts";
 import type { Adapters, LoraTerm } from "../model/qwen.ts";
 import { SYSTEM_PROMPT_FILE } from "../model/hf-config.ts";
 import { writeSafetensors, type TensorToWrite } from "../model/safetensors.ts";
@@ -57,10 +58,10 @@ function hfTensors(model: QwenModel, adapters: Adapters): TensorToWrite[] {
   const w = model.weights;
   const out: TensorToWrite[] = [];
   const plain = (name: string, t: tf.Tensor) => out.push({ name, shape: t.shape, data: t.dataSync() as Float32Array });
-  const transposed = (name: string, t: tf.Tensor2D) => {
-    const hf = t.transpose(); // [in, out] → HF [out, in]
-    plain(name, hf);
-    hf.dispose();
+  const hf = (name: string, weight: Weight) => {
+    const t = hfLayout(weight); // HF [out, in]
+    plain(name, t);
+    t.dispose();
   };
   w.layers.forEach((l, i) => {
     const p = `model.layers.${i}`;
@@ -78,9 +79,9 @@ function hfTensors(model: QwenModel, adapters: Adapters): TensorToWrite[] {
   plain("model.norm.weight", w.finalNorm);
   if (w.embed) {
     plain("model.embed_tokens.weight", w.embed);
-    transposed("lm_head.weight", w.lmHeadT);
+    hf("lm_head.weight", w.lmHead);
   } else {
-    transposed("model.embed_tokens.weight", w.lmHeadT); // tied: the head is the embedding
+    hf("model.embed_tokens.weight", w.lmHead); // tied: the head is the embedding
   }
   return out;
 }
@@ -88,12 +89,14 @@ function hfTensors(model: QwenModel, adapters: Adapters): TensorToWrite[] {
 /** W + scale · B A as HF [out, in]; the caller disposes it. */
 function mergedWeight(lin: Linear, term: LoraTerm | undefined): tf.Tensor2D {
   return tf.tidy(() => {
-    if (!term) return lin.weightT.transpose() as tf.Tensor2D;
+    const base = hfLayout(lin.weight); // [out, in]
+    if (!term) return base;
+    const { inDim, outDim } = weightDims(lin.weight);
     assert(
-      term.aT.shape[0] === lin.weightT.shape[0] && term.bT.shape[1] === lin.weightT.shape[1],
-      () => `mergeAdapter: adapter on "${lin.key}" is [${term.aT.shape[0]}, ${term.bT.shape[1]}], weight is [${lin.weightT.shape}] ([in, out])`,
+      term.aT.shape[0] === inDim && term.bT.shape[1] === outDim,
+      () => `mergeAdapter: adapter on "${lin.key}" is [${term.aT.shape[0]}, ${term.bT.shape[1]}], weight is [${inDim}, ${outDim}] ([in, out])`,
     );
-    // Wᵀ + scale · Aᵀ Bᵀ = (W + scale · B A)ᵀ: [in, out]; one transpose back to HF [out, in]
-    return lin.weightT.add(tf.matMul(term.aT, term.bT).mul(term.scale)).transpose() as tf.Tensor2D;
+    // W + scale · B A = W + scale · (Aᵀ Bᵀ)ᵀ, HF [out, in]
+    return base.add(tf.matMul(term.aT, term.bT).transpose().mul(term.scale)) as tf.Tensor2D;
   });
 }

@@ -10,7 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { KvCache } from "./kv-cache.ts";
-import { matMul, matMulWeight, swapLast } from "./matmul.ts";
+import { isTrainable, matMul, matMulWeight, swapLast, weightDims } from "./matmul.ts";
 import { ropeTables } from "./rope.ts";
 import type { Linear, QwenModel } from "./weights.ts";
 
@@ -32,6 +32,12 @@ export type ForwardInput = {
   keyMask: tf.Tensor2D;
   cache?: KvCache;
   adapters?: Adapters;
+  /**
+   * Gradient checkpointing: keep only each decoder layer's input for the backward pass and
+   * recompute the layer there, so a training forward holds one layer's activations instead of
+   * all of them, for one more forward's worth of compute. Training only (no cache).
+   */
+  checkpoint?: boolean;
 };
 
 export type ForwardOutput = {
@@ -51,14 +57,14 @@ export function linear(x: tf.Tensor, lin: Linear, adapters?: Adapters): tf.Tenso
   return tf.tidy(() => {
     const inDim = x.shape[x.shape.length - 1];
     const x2 = x.reshape([-1, inDim]) as tf.Tensor2D; // [B·T, in]
-    let y: tf.Tensor = matMulWeight(x2, lin.weightT);
+    let y: tf.Tensor = matMulWeight(x2, lin.weight);
     if (lin.bias) y = y.add(lin.bias);
     const lora = adapters?.get(lin.key);
     if (lora) {
       const xLora = lora.dropout ? tf.dropout(x2, lora.dropout.rate, undefined, lora.dropout.seed) : x2;
       y = y.add(matMul(matMul(xLora, lora.aT), lora.bT).mul(lora.scale));
     }
-    return y.reshape([...x.shape.slice(0, -1), lin.weightT.shape[1]]);
+    return y.reshape([...x.shape.slice(0, -1), weightDims(lin.weight).outDim]);
   });
 }
 
@@ -80,7 +86,9 @@ function attentionBias(keyMask: tf.Tensor2D, queryLen: number): tf.Tensor4D {
   return tf.sub(1, allowed).mul(NEG_INF) as tf.Tensor4D;
 }
 
-type AttentionInput = { x: tf.Tensor3D; layer: number; cos: tf.Tensor; sin: tf.Tensor; bias: tf.Tensor4D };
+/** What every layer of one forward shares: RoPE tables and the attention bias. */
+type LayerContext = { cos: tf.Tensor; sin: tf.Tensor; bias: tf.Tensor4D };
+type AttentionInput = LayerContext & { x: tf.Tensor3D; layer: number };
 
 function attention(model: QwenModel, inp: AttentionInput, opts: ForwardInput, cacheOut: KvCache | undefined) {
   const { numHeads: h, numKvHeads: k, headDim: d, rmsNormEps: eps } = model.config;
@@ -115,44 +123,101 @@ function mlp(model: QwenModel, layer: number, x: tf.Tensor, adapters?: Adapters)
   return linear(gate.mul(tf.sigmoid(gate)).mul(linear(x, l.up_proj, adapters)), l.down_proj, adapters);
 }
 
+/** One decoder layer: x + attention(norm(x)), then + mlp(norm(·)). Call inside a tidy (the cache outlives it). */
+function decoderLayer(model: QwenModel, i: number, x: tf.Tensor3D, ctx: LayerContext, opts: ForwardInput, cacheOut: KvCache | undefined): tf.Tensor3D {
+  const w = model.weights.layers[i];
+  const eps = model.config.rmsNormEps;
+  const h = x.add(attention(model, { x: rmsNorm(x, w.inputNorm, eps) as tf.Tensor3D, layer: i, ...ctx }, opts, cacheOut));
+  return h.add(mlp(model, i, rmsNorm(h, w.postAttentionNorm, eps), opts.adapters)) as tf.Tensor3D;
+}
+
+/** The trainable tensors layer `i` reads: its LoRA factors, and its own weights in a full fine-tune. */
+function layerTrainables(model: QwenModel, i: number, adapters?: Adapters): tf.Tensor[] {
+  const l = model.weights.layers[i];
+  const all: (tf.Tensor | undefined)[] = [l.inputNorm, l.postAttentionNorm, l.qNorm, l.kNorm];
+  for (const lin of Object.values(l.linears)) {
+    const term = adapters?.get(lin.key);
+    all.push(lin.weight.t, lin.bias, term?.aT, term?.bT);
+  }
+  return [...new Set(all)].filter((t): t is tf.Tensor => t !== undefined && isTrainable(t));
+}
+
+type LayerFn = (x: tf.Tensor3D, ctx: LayerContext) => tf.Tensor3D;
+
+/**
+ * Runs a gradient computation from inside another one's backward pass. tfjs (4.x) keeps one
+ * active tape: a nested `tf.grads` at gradient depth 0 replaces it and sets it to null when done,
+ * which would lose the outer tape (and leak its saved tensors). Restore it afterwards.
+ */
+function withOwnTape<T>(f: () => T): T {
+  const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
+  const outer = state.activeTape;
+  try {
+    return f();
+  } finally {
+    state.activeTape = outer;
+  }
+}
+
+/**
+ * f(x, ctx) as one taped op whose backward recomputes f under its own tape and returns the
+ * gradients for x and for `params`, the trainable tensors f reads. Nothing inside f is kept
+ * between the forward and the backward pass but x and ctx (the forward's own tidy disposes ctx,
+ * so the op keeps its own references).
+ */
+function checkpointed(f: LayerFn, x: tf.Tensor3D, ctx: LayerContext, params: tf.Tensor[]): tf.Tensor3D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    save([args[0] as tf.Tensor, ctx.cos, ctx.sin, ctx.bias]);
+    return {
+      value: f(args[0] as tf.Tensor3D, ctx),
+      gradFunc: (dy: tf.Tensor, [savedX, cos, sin, bias]: tf.Tensor[]) => {
+        const again = { cos, sin, bias: bias as tf.Tensor4D };
+        // params are read from f's closure: the tape matches them to these inputs by identity
+        return withOwnTape(() => tf.grads((input: tf.Tensor) => f(input as tf.Tensor3D, again))([savedX, ...params], dy));
+      },
+    };
+  }) as (...inputs: tf.Tensor[]) => tf.Tensor3D;
+  return op(x, ...params);
+}
+
 /**
  * Runs the decoder over `ids` and returns the final hidden states. The returned tensors (and the
  * new cache, if one was passed in) are owned by the caller; the input cache is not disposed.
  */
 export function forward(model: QwenModel, opts: ForwardInput): ForwardOutput {
+  if (opts.checkpoint && opts.cache) throw new Error("forward: gradient checkpointing is for training passes, not with a KV cache");
   return tf.tidy(() => {
     const { ids, positions, keyMask } = opts;
     const cfg = model.config;
     const [b, t] = ids.shape;
     const { cos, sin } = ropeTables(cfg.headDim, cfg.ropeTheta, positions); // [B, T, D]
-    const rope = { cos: cos.reshape([b, 1, t, cfg.headDim]), sin: sin.reshape([b, 1, t, cfg.headDim]) };
-    const bias = attentionBias(keyMask, t);
+    const ctx: LayerContext = { cos: cos.reshape([b, 1, t, cfg.headDim]), sin: sin.reshape([b, 1, t, cfg.headDim]), bias: attentionBias(keyMask, t) };
     const cacheOut: KvCache | undefined = opts.cache ? { layers: [] } : undefined;
     let x = embedTokens(model, ids); // [B, T, C]
     for (let i = 0; i < cfg.numLayers; i++) {
-      const w = model.weights.layers[i];
-      const attn = attention(model, { x: rmsNorm(x, w.inputNorm, cfg.rmsNormEps) as tf.Tensor3D, layer: i, ...rope, bias }, opts, cacheOut);
-      x = x.add(attn);
-      x = x.add(mlp(model, i, rmsNorm(x, w.postAttentionNorm, cfg.rmsNormEps), opts.adapters));
+      const layer: LayerFn = (input, c) => decoderLayer(model, i, input, c, opts, cacheOut);
+      x = opts.checkpoint ? checkpointed(layer, x, ctx, layerTrainables(model, i, opts.adapters)) : layer(x, ctx);
     }
     const hidden = rmsNorm(x, model.weights.finalNorm, cfg.rmsNormEps) as tf.Tensor3D;
     return cacheOut ? { hidden, cache: cacheOut } : { hidden };
   });
 }
 
-/** ids: [B, T] → [B, T, C]; a tied model gathers columns of the [C, V] head. */
+/** ids: [B, T] → [B, T, C]; a tied model gathers from the head ([V, C] rows or [C, V] columns). */
 function embedTokens(model: QwenModel, ids: tf.Tensor2D): tf.Tensor3D {
-  const { embed, lmHeadT } = model.weights;
+  const { embed, lmHead } = model.weights;
   const [b, t] = ids.shape;
-  if (embed) return tf.gather(embed, ids) as tf.Tensor as tf.Tensor3D;
-  return tf.gather(lmHeadT, ids.reshape([-1]), 1).transpose().reshape([b, t, -1]); // [C, B·T] → [B, T, C]
+  const table = embed ?? (lmHead.layout === "out-in" ? lmHead.t : undefined);
+  if (table) return tf.gather(table, ids) as tf.Tensor as tf.Tensor3D;
+  return tf.gather(lmHead.t, ids.reshape([-1]), 1).transpose().reshape([b, t, -1]); // [C, B·T] → [B, T, C]
 }
 
 /** hidden: [..., C] → logits [..., V]. Call it only on the positions whose logits you need. */
 export function lmHead(model: QwenModel, hidden: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const c = hidden.shape[hidden.shape.length - 1];
-    const logits = matMulWeight(hidden.reshape([-1, c]) as tf.Tensor2D, model.weights.lmHeadT);
+    const logits = matMulWeight(hidden.reshape([-1, c]) as tf.Tensor2D, model.weights.lmHead);
     return logits.reshape([...hidden.shape.slice(0, -1), model.config.vocabSize]);
   });
 }

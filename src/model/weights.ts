@@ -1,19 +1,21 @@
 /**
  * Loads a Qwen checkpoint folder into tfjs tensors by Hugging Face key, checking every shape
- * against the config. Base weights are plain (frozen) `tf.Tensor`s. Linear weights are kept
- * transposed, [in, out] (HF stores [out, in]), because products with a transposed operand are
- * ~10× slower on the wasm backend (matmul.ts). A tied `lm_head` is stored once, as [C, V], and
- * the embedding lookup gathers its columns. Does not know about LoRA, RL or tokenizers.
+ * against the config. Base weights are plain (frozen) `tf.Tensor`s. Linear weights and the LM
+ * head share one `Layout` (matmul.ts): "in-out" (transposed from HF at load) for models small
+ * enough that XNNPACK's packed copy of each weight fits beside it, "out-in" (HF's own layout)
+ * above `PACKED_COPY_LIMIT_BYTES` on the wasm backend. A tied `lm_head` is stored once and the
+ * embedding lookup gathers its rows or columns. Does not know about LoRA, RL or tokenizers.
  */
 import * as tf from "@tensorflow/tfjs";
 import { readQwenConfig, type QwenConfig } from "./hf-config.ts";
+import type { Layout, Weight } from "./matmul.ts";
 import { openCheckpoint, type Checkpoint } from "./safetensors.ts";
 
 export const LINEAR_NAMES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
 export type LinearName = (typeof LINEAR_NAMES)[number];
 
 /** One linear layer. `key` is its HF module path, e.g. "model.layers.0.self_attn.q_proj". */
-export type Linear = { key: string; weightT: tf.Tensor2D /* [in, out] */; bias?: tf.Tensor1D /* [out] */ };
+export type Linear = { key: string; weight: Weight; bias?: tf.Tensor1D /* [out] */ };
 
 export type LayerWeights = {
   inputNorm: tf.Tensor1D; // [C]
@@ -24,11 +26,11 @@ export type LayerWeights = {
 };
 
 export type QwenWeights = {
-  /** [V, C]; absent when tied (the lookup then gathers columns of lmHeadT). */
+  /** [V, C]; absent when tied (the lookup then gathers from lmHead). */
   embed?: tf.Tensor2D;
   layers: LayerWeights[];
   finalNorm: tf.Tensor1D; // [C]
-  lmHeadT: tf.Tensor2D; // [C, V]
+  lmHead: Weight; // C → V
 };
 
 export type QwenModel = { config: QwenConfig; weights: QwenWeights; dir: string };
@@ -49,18 +51,40 @@ export function linearShape(cfg: QwenConfig, name: LinearName): [number, number]
   return shapes[name];
 }
 
-/** Reads `DIR/config.json` and the safetensors weights; the caller owns the tensors (`disposeModel`). */
-export function loadModel(dir: string): QwenModel {
+/** Number of parameters a config implies (a tied head counted once). */
+export function parameterCount(cfg: QwenConfig): number {
+  const { hiddenSize: c, headDim: d, numHeads: h, numKvHeads: k } = cfg;
+  const linears = LINEAR_NAMES.reduce((a, n) => a + linearShape(cfg, n)[0] * linearShape(cfg, n)[1], 0);
+  const perLayer = linears + 2 * c + (cfg.hasQkvBias ? (h + 2 * k) * d : 0) + (cfg.hasQkNorm ? 2 * d : 0);
+  return cfg.numLayers * perLayer + cfg.vocabSize * c * (cfg.tieWordEmbeddings ? 1 : 2) + c;
+}
+
+/**
+ * Above this many bytes of float32 weights, a second (packed) copy of every weight would not fit
+ * in the wasm heap (≈ 3.8 GB measured): a Qwen2.5-0.5B is 1.98 GB, ×2 with its packed copies.
+ */
+export const PACKED_COPY_LIMIT_BYTES = 2 ** 30;
+
+/** "out-in" when the model is too big for XNNPACK's packed copies (wasm only), else "in-out". */
+export function defaultLayout(cfg: QwenConfig, backend = tf.getBackend()): Layout {
+  return backend === "wasm" && parameterCount(cfg) * 4 > PACKED_COPY_LIMIT_BYTES ? "out-in" : "in-out";
+}
+
+/**
+ * Reads `DIR/config.json` and the safetensors weights; the caller owns the tensors
+ * (`disposeModel`). `layout` overrides `defaultLayout` (tests check both against the fixtures).
+ */
+export function loadModel(dir: string, opts: { layout?: Layout } = {}): QwenModel {
   const config = readQwenConfig(dir);
   const ckpt = openCheckpoint(dir);
   try {
-    return { config, weights: loadWeights(ckpt, config), dir };
+    return { config, weights: loadWeights(ckpt, config, opts.layout ?? defaultLayout(config)), dir };
   } finally {
     ckpt.close();
   }
 }
 
-function loadWeights(ckpt: Checkpoint, cfg: QwenConfig): QwenWeights {
+function loadWeights(ckpt: Checkpoint, cfg: QwenConfig, layout: Layout): QwenWeights {
   const created: tf.Tensor[] = [];
   const load = <R extends tf.Rank>(key: string, shape: number[]): tf.Tensor<R> => {
     const entry = ckpt.entries.get(key);
@@ -71,12 +95,13 @@ function loadWeights(ckpt: Checkpoint, cfg: QwenConfig): QwenWeights {
     created.push(t);
     return t;
   };
-  const loadTransposed = (key: string, shape: [number, number]): tf.Tensor2D => {
+  const loadWeight = (key: string, shape: [number, number]): Weight => {
     const hf = load<tf.Rank.R2>(key, shape);
+    if (layout === "out-in") return { t: hf, layout };
     const t = hf.transpose() as tf.Tensor2D;
     created.splice(created.indexOf(hf), 1, t);
     hf.dispose();
-    return t;
+    return { t, layout };
   };
   try {
     const { hiddenSize: c, vocabSize: v, headDim: d } = cfg;
@@ -89,7 +114,7 @@ function loadWeights(ckpt: Checkpoint, cfg: QwenConfig): QwenWeights {
         const hasBias = cfg.hasQkvBias && (name === "q_proj" || name === "k_proj" || name === "v_proj");
         linears[name] = {
           key,
-          weightT: loadTransposed(`${key}.weight`, [out, inp]),
+          weight: loadWeight(`${key}.weight`, [out, inp]),
           bias: hasBias ? load<tf.Rank.R1>(`${key}.bias`, [out]) : undefined,
         };
       }
@@ -103,9 +128,9 @@ function loadWeights(ckpt: Checkpoint, cfg: QwenConfig): QwenWeights {
     });
     const finalNorm = load<tf.Rank.R1>("model.norm.weight", [c]);
     // some tied checkpoints still store lm_head.weight; tying means we use the embedding
-    if (cfg.tieWordEmbeddings) return { layers, finalNorm, lmHeadT: loadTransposed("model.embed_tokens.weight", [v, c]) };
+    if (cfg.tieWordEmbeddings) return { layers, finalNorm, lmHead: loadWeight("model.embed_tokens.weight", [v, c]) };
     const embed = load<tf.Rank.R2>("model.embed_tokens.weight", [v, c]);
-    return { embed, layers, finalNorm, lmHeadT: loadTransposed("lm_head.weight", [v, c]) };
+    return { embed, layers, finalNorm, lmHead: loadWeight("lm_head.weight", [v, c]) };
   } catch (error) {
     created.forEach((t) => t.dispose());
     throw error;
@@ -114,12 +139,12 @@ function loadWeights(ckpt: Checkpoint, cfg: QwenConfig): QwenWeights {
 
 /** Every base tensor once (a tied lm_head is not listed twice). */
 export function modelTensors(w: QwenWeights): tf.Tensor[] {
-  const all = new Set<tf.Tensor>([w.finalNorm, w.lmHeadT]);
+  const all = new Set<tf.Tensor>([w.finalNorm, w.lmHead.t]);
   if (w.embed) all.add(w.embed);
   for (const l of w.layers) {
     for (const t of [l.inputNorm, l.postAttentionNorm, l.qNorm, l.kNorm]) if (t) all.add(t);
     for (const lin of Object.values(l.linears)) {
-      all.add(lin.weightT);
+      all.add(lin.weight.t);
       if (lin.bias) all.add(lin.bias);
     }
   }
@@ -143,7 +168,7 @@ export function trainableCopy(model: QwenModel): { model: QwenModel; variables: 
   const w = model.weights;
   const weights: QwenWeights = {
     embed: w.embed && v(w.embed, "embed"),
-    lmHeadT: v(w.lmHeadT, "lm_head"),
+    lmHead: { t: v(w.lmHead.t, "lm_head"), layout: w.lmHead.layout },
     finalNorm: v(w.finalNorm, "norm"),
     layers: w.layers.map((l, i) => ({
       inputNorm: v(l.inputNorm, `${i}.input_norm`),
@@ -151,7 +176,7 @@ export function trainableCopy(model: QwenModel): { model: QwenModel; variables: 
       qNorm: l.qNorm && v(l.qNorm, `${i}.q_norm`),
       kNorm: l.kNorm && v(l.kNorm, `${i}.k_norm`),
       linears: Object.fromEntries(Object.entries(l.linears).map(([name, lin]) => [name, {
-        key: lin.key, weightT: v(lin.weightT, `${lin.key}.weight`), bias: lin.bias && v(lin.bias, `${lin.key}.bias`),
+        key: lin.key, weight: { t: v(lin.weight.t, `${lin.key}.weight`), layout: lin.weight.layout }, bias: lin.bias && v(lin.bias, `${lin.key}.bias`),
       }])) as Record<LinearName, Linear>,
     })),
   };

@@ -47,7 +47,7 @@ export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[
   const model = loadModel(baseDir);
   const tokenizer = await loadTokenizer(baseDir);
   const ws = cfg.warmStart;
-  const opts = { ...ws, seed: cfg.seed, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, microBatch: cfg.loss.microBatch, chunkRows: cfg.loss.chunkRows };
+  const opts = { ...ws, seed: cfg.seed, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, microBatch: cfg.loss.microBatch, chunkRows: cfg.loss.chunkRows, checkpointLayers: cfg.loss.checkpointLayers };
   const target = warmTarget(model, opts);
   const tmp = `${warmDir}.tmp-${process.pid}`;
   try {

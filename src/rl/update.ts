@@ -19,7 +19,7 @@ export type UpdateContext = {
   trainable: Trainable;
   adam: AdamState;
   optim: AdamOptions;
-  loss: LossOptions & { updatesPerStep: number; microBatch: number; chunkRows: number };
+  loss: LossOptions & { updatesPerStep: number; microBatch: number; chunkRows: number; checkpointLayers?: boolean };
   temperature: number;
   padId: number;
 };
@@ -60,7 +60,7 @@ export function policyUpdate(ctx: UpdateContext, episodes: readonly MaskedSequen
   try {
     for (let u = 0; u < ctx.loss.updatesPerStep; u++) {
       const { grads, scalars } = accumulate(ctx.trainable.variables, batches, (b, i) => {
-        const { logprobs, entropy } = sampledLogprobs(ctx.model, b.seq, { ...lpOptions, adapters: ctx.trainable.adapters });
+        const { logprobs, entropy } = sampledLogprobs(ctx.model, b.seq, { ...lpOptions, adapters: ctx.trainable.adapters, checkpoint: ctx.loss.checkpointLayers });
         const out = policyLoss({
           logprobs, oldLogprobs: tf.tensor1d(b.oldLogprobs), advantages: tf.tensor1d(b.advantages),
           refLogprobs: refs ? tf.tensor1d(refs[i]) : undefined,

@@ -35,6 +35,7 @@ export type WarmStartOptions = {
   systemPrompt?: string;
   microBatch: number;
   chunkRows: number;
+  checkpointLayers?: boolean;
 };
 
 function drawBehaviour(mix: Record<Decision, number>, rng: Rng): Decision {
@@ -74,7 +75,7 @@ export async function warmStart(
       const batches = chunked(episodes, opts.microBatch).map((es) => buildBatch(es, es.map(() => 0), tok.padTokenId));
       const tokens = batches.reduce((a, b) => a + b.tokenCount, 0);
       const { grads, scalars } = accumulate(target.variables, batches, (b) => ({
-        loss: sampledLogprobs(model, b.seq, { temperature: 1, chunkRows: opts.chunkRows, adapters }).logprobs.sum().neg().div(tokens) as tf.Scalar,
+        loss: sampledLogprobs(model, b.seq, { temperature: 1, chunkRows: opts.chunkRows, adapters, checkpoint: opts.checkpointLayers }).logprobs.sum().neg().div(tokens) as tf.Scalar,
         extra: [],
       }));
       adamStep(target.variables, grads, adam, optim);

@@ -27,13 +27,13 @@ describe("linear() with a LoRA term, on literal arrays", () => {
   it("equals x Wᵀ + b + scale · (x Aᵀ) Bᵀ worked out by hand", () => {
     // W = [[1, 0, -1], [2, 1, 0]], b = [0.5, -1], A = [[1, 1, 0], [0, 1, -1]], B = [[1, 0], [2, -1]], scale 0.5
     // x = [1, 2, 3]: x Wᵀ + b = [-1.5, 3]; x Aᵀ = [3, -1]; (x Aᵀ) Bᵀ = [3, 7]; y = [-1.5 + 1.5, 3 + 3.5]
-    const lin: Linear = { key: "m", weightT: tf.tensor2d([[1, 2], [0, 1], [-1, 0]]), bias: tf.tensor1d([0.5, -1]) };
+    const lin: Linear = { key: "m", weight: { t: tf.tensor2d([[1, 2], [0, 1], [-1, 0]]), layout: "in-out" }, bias: tf.tensor1d([0.5, -1]) };
     const term: LoraTerm = { aT: tf.tensor2d([[1, 0], [1, 1], [0, -1]]), bT: tf.tensor2d([[1, 2], [0, -1]]), scale: 0.5 };
     const x = tf.tensor3d([[[1, 2, 3]]]);
     const y = linear(x, lin, new Map([["m", term]]));
     expect(y.shape).toEqual([1, 1, 2]);
     expect(y.arraySync()).toEqual([[[0, 6.5]]]);
-    tf.dispose([lin.weightT, lin.bias!, term.aT, term.bT, x, y]);
+    tf.dispose([lin.weight.t, lin.bias!, term.aT, term.bT, x, y]);
   });
 });
 
@@ -192,7 +192,7 @@ describe("createLora", () => {
 describe("dropout", () => {
   it("drops whole inputs of the LoRA branch with inverted scaling: each row gets 0 or scale · x A B / (1 − p)", () => {
     // in = out = r = 1, W = 0, A = B = 1, x = 1: a kept row gives 1 / (1 − 0.5) = 2, a dropped row 0
-    const lin: Linear = { key: "m", weightT: tf.tensor2d([[0]]) };
+    const lin: Linear = { key: "m", weight: { t: tf.tensor2d([[0]]), layout: "in-out" } };
     const term: LoraTerm = { aT: tf.tensor2d([[1]]), bT: tf.tensor2d([[1]]), scale: 1, dropout: { rate: 0.5, seed: 11 } };
     const x = tf.ones([400, 1]);
     const y = [...linear(x, lin, new Map([["m", term]])).dataSync()];
@@ -202,6 +202,6 @@ describe("dropout", () => {
     expect(dropped).toBeLessThan(250);
     const again = linear(x, lin, new Map([["m", term]]));
     expect([...again.dataSync()]).toEqual(y); // the seed fixes the mask
-    tf.dispose([lin.weightT, term.aT, term.bT, x, again]);
+    tf.dispose([lin.weight.t, term.aT, term.bT, x, again]);
   });
 });

@@ -12,6 +12,7 @@ import { mergeAdapter } from "../../src/lora/merge.ts";
 import { saveAdapter } from "../../src/lora/peft.ts";
 import { initBackend } from "../../src/model/backend.ts";
 import { openSafetensors } from "../../src/model/safetensors.ts";
+import type { Layout } from "../../src/model/matmul.ts";
 import { disposeModel, LINEAR_NAMES, loadModel, type QwenModel } from "../../src/model/weights.ts";
 import { expectClose } from "../helpers/expect-close.ts";
 import { FIXTURE_NAMES, fixtureDir, readExpected } from "../helpers/fixtures.ts";
@@ -24,21 +25,23 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-describe.each(FIXTURE_NAMES)("%s", (name) => {
+const LAYOUTS: Layout[] = ["in-out", "out-in"];
+
+describe.each(FIXTURE_NAMES.flatMap((name) => LAYOUTS.map((layout) => [name, layout] as const)))("%s, weights stored %s", (name, layout) => {
   let model: QwenModel;
   let lora: Lora;
   let baseDir: string;
   let outDir: string;
   beforeAll(() => {
     // a base folder with the optional files a real checkpoint has
-    baseDir = path.join(root, `${name}-base`);
+    baseDir = path.join(root, `${name}-${layout}-base`);
     fs.cpSync(fixtureDir(name), baseDir, { recursive: true });
     fs.writeFileSync(path.join(baseDir, "generation_config.json"), '{"eos_token_id": [1, 2]}\n');
     fs.writeFileSync(path.join(baseDir, "tokenizer_config.json"), '{"model_max_length": 4096}\n');
-    model = loadModel(baseDir);
+    model = loadModel(baseDir, { layout });
     lora = createLora(model, { rank: 4, alpha: 8, dropout: 0.1, targets: ["q_proj", "v_proj", "o_proj", "up_proj", "down_proj"] }, 1);
     randomizeLora(lora, 2);
-    outDir = path.join(root, `${name}-merged`);
+    outDir = path.join(root, `${name}-${layout}-merged`);
     mergeAdapter(model, lora, outDir);
   });
   afterAll(() => {

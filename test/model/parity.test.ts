@@ -9,6 +9,7 @@ import { initBackend } from "../../src/model/backend.ts";
 import { generate } from "../../src/model/generate.ts";
 import { disposeBatch, tokenBatch } from "../../src/model/inputs.ts";
 import { disposeCache, emptyCache } from "../../src/model/kv-cache.ts";
+import type { Layout } from "../../src/model/matmul.ts";
 import { forward, lmHead } from "../../src/model/qwen.ts";
 import { disposeModel, loadModel, type QwenModel } from "../../src/model/weights.ts";
 import { seededRng } from "../../src/util/rng.ts";
@@ -29,11 +30,13 @@ function fullLogits(model: QwenModel, ids: number[][], mask: number[][] | null):
   return out;
 }
 
-describe.each(FIXTURE_NAMES)("%s", (name) => {
+const LAYOUTS: Layout[] = ["in-out", "out-in"];
+
+describe.each(FIXTURE_NAMES.flatMap((name) => LAYOUTS.map((layout) => [name, layout] as const)))("%s, weights stored %s", (name, layout) => {
   let model: QwenModel;
   const expected = readExpected(name);
   beforeAll(() => {
-    model = loadModel(fixtureDir(name));
+    model = loadModel(fixtureDir(name), { layout });
   });
   afterAll(() => disposeModel(model));
 

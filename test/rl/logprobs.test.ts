@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/model/backend.ts";
 import { tokenBatch } from "../../src/model/inputs.ts";
+import type { Layout } from "../../src/model/matmul.ts";
 import { forward, lmHead, type Adapters } from "../../src/model/qwen.ts";
 import { disposeModel, linearKey, loadModel, trainableCopy, type QwenModel } from "../../src/model/weights.ts";
 import { sampledLogprobs, type SequenceBatch } from "../../src/rl/logprobs.ts";
@@ -13,7 +14,6 @@ import { policyLoss } from "../../src/rl/loss.ts";
 import { expectClose } from "../helpers/expect-close.ts";
 import { fixtureDir } from "../helpers/fixtures.ts";
 
-let model: QwenModel;
 let vars: tf.Variable[];
 let adapters: Adapters;
 let batch: SequenceBatch;
@@ -25,7 +25,6 @@ const SAMPLED: [number, number][] = [[0, 3], [0, 4], [0, 6], [1, 4], [1, 5], [1,
 
 beforeAll(async () => {
   await initBackend("wasm");
-  model = loadModel(fixtureDir("qwen3-tiny"));
   const rand = (shape: number[], seed: number) => tf.variable(tf.randomNormal(shape, 0, 0.1, "float32", seed));
   // LoRA on layer 0 q_proj (64 → 128) and layer 1 down_proj (128 → 64), rank 2, non-zero B
   const terms: [string, tf.Variable, tf.Variable][] = [
@@ -42,12 +41,11 @@ beforeAll(async () => {
   };
 });
 afterAll(() => {
-  disposeModel(model);
   tf.dispose([...vars, ...Object.values(batch)]);
 });
 
 /** Reference: all logits [N, T, V], log-softmax, pick with a one-hot mask. */
-function naive(): { logprobs: tf.Tensor1D; entropy: tf.Tensor1D } {
+function naive(model: QwenModel): { logprobs: tf.Tensor1D; entropy: tf.Tensor1D } {
   return tf.tidy(() => {
     const { hidden } = forward(model, { ...batch, adapters });
     const logp = tf.logSoftmax(lmHead(model, hidden).div(TEMPERATURE)).reshape([-1, model.config.vocabSize]);
@@ -57,10 +55,19 @@ function naive(): { logprobs: tf.Tensor1D; entropy: tf.Tensor1D } {
   });
 }
 
-describe("sampledLogprobs", () => {
+const LAYOUTS: Layout[] = ["in-out", "out-in"];
+
+describe.each(LAYOUTS)("sampledLogprobs, weights stored %s", (layout) => {
+  let model: QwenModel;
+  beforeAll(() => {
+    model = loadModel(fixtureDir("qwen3-tiny"), { layout });
+  });
+  afterAll(() => disposeModel(model));
+
+
   it.each([1, 4, 64])("matches the naive log-softmax values and entropy (chunkRows %i)", (chunkRows) => {
     const got = sampledLogprobs(model, batch, { temperature: TEMPERATURE, chunkRows, adapters });
-    const want = naive();
+    const want = naive(model);
     expectClose(got.logprobs.arraySync(), want.logprobs.arraySync(), { atol: 1e-5 });
     expectClose(got.entropy.arraySync(), want.entropy.arraySync(), { atol: 1e-4 });
     tf.dispose([got.logprobs, got.entropy, want.logprobs, want.entropy]);
@@ -70,7 +77,7 @@ describe("sampledLogprobs", () => {
     const weights = tf.tensor1d([0.5, -1, 2, 1, -0.3, 0.8]);
     const f = (lp: () => tf.Tensor1D) => tf.variableGrads(() => lp().mul(weights).sum() as tf.Scalar, vars);
     const fused = f(() => sampledLogprobs(model, batch, { temperature: TEMPERATURE, chunkRows: 4, adapters }).logprobs);
-    const ref = f(() => naive().logprobs);
+    const ref = f(() => naive(model).logprobs);
     for (const v of vars) expectClose(fused.grads[v.name].arraySync(), ref.grads[v.name].arraySync(), { atol: 1e-5, rtol: 1e-3 });
     tf.dispose([weights, fused.value, ref.value, ...Object.values(fused.grads), ...Object.values(ref.grads)]);
   });
@@ -93,6 +100,23 @@ describe("sampledLogprobs", () => {
       expectClose(Array.from(got), Array.from(ref.grads[v.name].dataSync()), { atol: 1e-5, rtol: 1e-3 });
     }
     tf.dispose([weights, fused.value, ref.value, ...Object.values(fused.grads), ...Object.values(ref.grads)]);
+    disposeModel(full.model);
+  });
+
+  it("with gradient checkpointing, the same values and the same gradients (LoRA and full fine-tune)", () => {
+    const full = trainableCopy(model);
+    const weights = tf.tensor1d([0.5, -1, 2, 1, -0.3, 0.8]);
+    for (const [m, vs, ad] of [[model, vars, adapters], [full.model, full.variables, undefined]] as const) {
+      const f = (checkpoint: boolean) => tf.variableGrads(() => sampledLogprobs(m, batch, { temperature: TEMPERATURE, chunkRows: 4, adapters: ad, checkpoint }).logprobs.mul(weights).sum() as tf.Scalar, [...vs]);
+      const before = tf.memory().numTensors;
+      const plain = f(false);
+      const ckpt = f(true);
+      expect(ckpt.value.dataSync()[0]).toBeCloseTo(plain.value.dataSync()[0], 5);
+      for (const v of vs) expectClose(Array.from(ckpt.grads[v.name].dataSync()), Array.from(plain.grads[v.name].dataSync()), { atol: 1e-6, rtol: 1e-4 });
+      tf.dispose([plain.value, ckpt.value, ...Object.values(plain.grads), ...Object.values(ckpt.grads)]);
+      expect(tf.memory().numTensors).toBe(before); // the recompute leaves nothing behind
+    }
+    tf.dispose(weights);
     disposeModel(full.model);
   });
 
