@@ -2,6 +2,7 @@
  * One GRPO step, measured (not a test): time per phase (generate / score / update), tokens,
  * peak memory, and — with --profile — where the update's kernel time goes.
  *   npx tsx bench/grpo-step.bench.ts [--model tiny|0.5b] [--backend wasm|cpu] [--group 4] [--new-tokens 256]
+ *     [--checkpoint-layers true|false] (default: true for 0.5b)
  * The 0.5b model is Qwen2.5-0.5B-shaped with random weights and the real Qwen3 tokenizer.
  */
 import fs from "node:fs";
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     "micro-batch": { type: "string", default: "1" },
     out: { type: "string" },
     layers: { type: "string", default: "24" },
+    "checkpoint-layers": { type: "string" },
   },
 });
 
@@ -44,7 +46,7 @@ async function main() {
   const cfg = parseRunConfig({
     model: model.dir, backend, steps: 1, scenariosPerStep: 1, groupSize: Number(args.group), warmStart: { steps: 0 },
     rollout: { maxNewTokens: Number(args["new-tokens"]), maxTurns: 4 },
-    loss: { microBatch: Number(args["micro-batch"]), updatesPerStep: 1, chunkRows: 64 },
+    loss: { microBatch: Number(args["micro-batch"]), updatesPerStep: 1, chunkRows: 64, checkpointLayers: (args["checkpoint-layers"] ?? String(!isTiny)) === "true" },
   }, "bench");
   const lora = createLora(model, cfg.lora, 0);
   const adam = createAdam(lora.variables);
@@ -55,6 +57,8 @@ async function main() {
     backend,
     group: cfg.groupSize,
     maxNewTokens: cfg.rollout.maxNewTokens,
+    layout: model.weights.lmHead.layout,
+    checkpointLayers: cfg.loss.checkpointLayers,
     load_seconds: loadSeconds,
     seconds: result.seconds,
     tokens_sampled: result.episodes.reduce((a, e) => a + e.sampled.reduce((s, v) => s + v, 0), 0),

@@ -107,7 +107,7 @@ function attention(model: QwenModel, inp: AttentionInput, opts: ForwardInput, ca
     keys = tf.concat([past.keys, keys], 2); // [B, K, S, D]
     values = tf.concat([past.values, values], 2);
   }
-  if (cacheOut) cacheOut.layers.push({ keys, values });
+  if (cacheOut) cacheOut.layers.push({ keys: tf.keep(keys), values: tf.keep(values) }); // outlive the layer's tidy
   const s = keys.shape[2];
   // GQA without copying K/V: query heads h = kv·G + g, so [B, H, T, D] → [B, K, G·T, D]
   const qGrouped = q.reshape([b, k, (h / k) * t, d]);
@@ -123,12 +123,18 @@ function mlp(model: QwenModel, layer: number, x: tf.Tensor, adapters?: Adapters)
   return linear(gate.mul(tf.sigmoid(gate)).mul(linear(x, l.up_proj, adapters)), l.down_proj, adapters);
 }
 
-/** One decoder layer: x + attention(norm(x)), then + mlp(norm(·)). Call inside a tidy (the cache outlives it). */
+/**
+ * One decoder layer: x + attention(norm(x)), then + mlp(norm(·)). Its own tidy frees the layer's
+ * intermediates as soon as it is done (≈ 150 MB at 600 tokens of a 0.5 B model): one tidy around
+ * all layers held every layer's at once. The tape keeps what a backward pass needs.
+ */
 function decoderLayer(model: QwenModel, i: number, x: tf.Tensor3D, ctx: LayerContext, opts: ForwardInput, cacheOut: KvCache | undefined): tf.Tensor3D {
-  const w = model.weights.layers[i];
-  const eps = model.config.rmsNormEps;
-  const h = x.add(attention(model, { x: rmsNorm(x, w.inputNorm, eps) as tf.Tensor3D, layer: i, ...ctx }, opts, cacheOut));
-  return h.add(mlp(model, i, rmsNorm(h, w.postAttentionNorm, eps), opts.adapters)) as tf.Tensor3D;
+  return tf.tidy(() => {
+    const w = model.weights.layers[i];
+    const eps = model.config.rmsNormEps;
+    const h = x.add(attention(model, { x: rmsNorm(x, w.inputNorm, eps) as tf.Tensor3D, layer: i, ...ctx }, opts, cacheOut));
+    return h.add(mlp(model, i, rmsNorm(h, w.postAttentionNorm, eps), opts.adapters)) as tf.Tensor3D;
+  });
 }
 
 /** The trainable tensors layer `i` reads: its LoRA factors, and its own weights in a full fine-tune. */
