@@ -68,6 +68,11 @@ export const EvalConfig = z.strictObject({
   temperature: z.number().min(0).default(0).describe("sampling temperature for evaluation; 0 = greedy"),
 });
 
+export const SelectConfig = z.strictObject({
+  every: int(0).default(10).describe("evaluate greedily on the validation split every K steps (and before the first) and make the adapter with the best balanced decision accuracy the run's result; 0 = keep the last step's"),
+  maxScenarios: int(1).default(24).describe("validation scenarios per evaluation (stratified over categories and domains)"),
+});
+
 export const RunConfig = z
   .strictObject({
     model: z.string().default("tiny").describe('model folder (Hugging Face layout), or "tiny" for the embedded default model'),
@@ -85,6 +90,7 @@ export const RunConfig = z
     reward: RewardConfig.prefault({}),
     warmStart: WarmStartConfig.prefault({}),
     eval: EvalConfig.prefault({}),
+    select: SelectConfig.prefault({}),
     sampleEvery: int(0).default(5).describe("write sample episodes every K steps (0 = never)"),
     checkpointEvery: int(0).default(5).describe("write a resumable checkpoint every K steps (0 = only at the end)"),
   })

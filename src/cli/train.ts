@@ -45,7 +45,8 @@ async function trainCommand(opts: TrainOptions) {
   progress.line(`trirl train → ${outDir}${isResume ? " (resuming)" : ""}`);
   const result = await trainRun(cfg, outDir, { isResume, report: progress.event });
   progress.line(comparisonTable(result.before, result.after));
-  printJson({ out: outDir, eval_before: result.before, eval_after: result.after });
+  if (result.selected) progress.line(`after = the adapter of step ${result.selected.step} of ${cfg.steps}, the best on validation (${outDir}/validation.jsonl)`);
+  printJson({ out: outDir, selected_step: result.selected?.step ?? cfg.steps, eval_before: result.before, eval_after: result.after });
 }
 
 const pct = (x: number | null) => (x === null ? "   n/a" : `${(100 * x).toFixed(1).padStart(5)}%`);

@@ -1,7 +1,13 @@
 /**
- * Kernels that our forward/backward needs but the tfjs wasm backend does not ship.
+ * Kernels that our forward/backward needs but the tfjs wasm backend does not ship, or ships in a
+ * form training cannot afford.
  * - UnsortedSegmentSum: the gradient of `gather` (gathering hidden rows at sampled positions).
- * Implemented in plain JS over the wasm heap; they are not hot (one call per backward pass).
+ *   Plain JS over the wasm heap; not hot (one call per backward pass).
+ * - Identity (`tf.clone`): the wasm kernel copies the data, and the gradient tape clones every
+ *   tensor it saves for the backward pass — so on wasm every saved activation existed twice, and
+ *   a frozen weight read by a taped op (the 545 MB embedding of a 151k-vocabulary model) was
+ *   copied on every training forward. Tensors are immutable, so the clone shares the data and
+ *   bumps its reference count, as the cpu and webgl backends do.
  * Parity with the `cpu` backend is tested in test/model/backend.test.ts.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -26,6 +32,13 @@ function unsortedSegmentSum(args: { inputs: tf.NamedTensorInfoMap; backend: unkn
   return backend.makeOutput([numSegments, ...rowShape], x.dtype, undefined, out);
 }
 
+function identity(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 let isRegistered = false;
 
 /** Registers the missing kernels for the wasm backend (idempotent). */
@@ -33,4 +46,6 @@ export function registerWasmKernels(): void {
   if (isRegistered) return;
   isRegistered = true;
   tf.registerKernel({ kernelName: tf.UnsortedSegmentSum, backendName: "wasm", kernelFunc: unsortedSegmentSum as tf.KernelFunc });
+  tf.unregisterKernel(tf.Identity, "wasm");
+  tf.registerKernel({ kernelName: tf.Identity, backendName: "wasm", kernelFunc: identity as tf.KernelFunc });
 }

@@ -18,16 +18,22 @@ import type { Scenario } from "../scenario/schema.ts";
 import type { RunEvent } from "./run.ts";
 import { warmStart, warmTarget } from "./warm-start.ts";
 
-/** Train and eval scenarios; a file without `split` fields serves every scenario to both. */
-export function splitScenarios(cfg: RunConfig): { train: Scenario[]; evalSet: Scenario[] } {
+/**
+ * Train, eval and validation (best-step selection) scenarios; a file without `split` fields serves
+ * every scenario to all three.
+ */
+export function splitScenarios(cfg: RunConfig): { train: Scenario[]; evalSet: Scenario[]; validation: Scenario[] } {
   const all = cfg.scenarios ? loadScenarios(cfg.scenarios) : builtinScenarios({ seed: cfg.seed });
   const hasSplits = all.some((s) => s.split !== undefined);
   const train = hasSplits ? all.filter((s) => s.split === "train") : all;
   const evalSet = hasSplits ? all.filter((s) => s.split === cfg.eval.split) : all;
+  const validation = hasSplits ? all.filter((s) => s.split === "validation") : all;
   const where = cfg.scenarios ?? "the built-in corpus";
   if (train.length === 0) throw new Error(`${where}: no scenarios with split "train"`);
   if (evalSet.length === 0) throw new Error(`${where}: no scenarios with split "${cfg.eval.split}" (eval.split)`);
-  return { train, evalSet };
+  if (cfg.select.every > 0 && validation.length === 0)
+    throw new Error(`${where}: no scenarios with split "validation", which best-step selection evaluates\n---> HINT: add some, or set select.every to 0 to keep the last step`);
+  return { train, evalSet, validation };
 }
 
 function warmStartKey(cfg: RunConfig, baseDir: string): string {

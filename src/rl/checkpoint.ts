@@ -18,17 +18,25 @@ export type CheckpointState = { nextStep: number; adamStep: number };
 const STATE_FILE = "state.json";
 const OPTIMIZER_FILE = "optimizer.safetensors";
 
-export function saveCheckpoint(dir: string, lora: Lora, adam: AdamState, state: CheckpointState, baseModelDir: string): void {
+/** Fills a temp folder with `fill`, then swaps it in for `dir`: `dir` is the old or the new one, never torn. */
+export function replaceDir(dir: string, fill: (tmp: string) => void): void {
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
-  saveAdapter(path.join(tmp, "adapter"), lora, { baseModelDir });
-  const moments = [...adam.m.map((t, i) => [`m.${i}`, t] as const), ...adam.v.map((t, i) => [`v.${i}`, t] as const)];
-  writeSafetensors(path.join(tmp, OPTIMIZER_FILE), moments.map(([name, t]) => ({ name, shape: t.shape, data: t.dataSync() as Float32Array })));
-  fs.writeFileSync(path.join(tmp, STATE_FILE), `${JSON.stringify(state)}\n`);
+  fs.mkdirSync(tmp, { recursive: true });
+  fill(tmp);
   const old = `${dir}.old-${process.pid}`;
   if (fs.existsSync(dir)) fs.renameSync(dir, old);
   fs.renameSync(tmp, dir);
   fs.rmSync(old, { recursive: true, force: true });
+}
+
+export function saveCheckpoint(dir: string, lora: Lora, adam: AdamState, state: CheckpointState, baseModelDir: string): void {
+  replaceDir(dir, (tmp) => {
+    saveAdapter(path.join(tmp, "adapter"), lora, { baseModelDir });
+    const moments = [...adam.m.map((t, i) => [`m.${i}`, t] as const), ...adam.v.map((t, i) => [`v.${i}`, t] as const)];
+    writeSafetensors(path.join(tmp, OPTIMIZER_FILE), moments.map(([name, t]) => ({ name, shape: t.shape, data: t.dataSync() as Float32Array })));
+    fs.writeFileSync(path.join(tmp, STATE_FILE), `${JSON.stringify(state)}\n`);
+  });
 }
 
 /** Restores the adapter and optimiser; the caller disposes its fresh LoRA / Adam afterwards. */

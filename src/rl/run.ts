@@ -1,15 +1,16 @@
 /**
  * A whole training run in a run folder: base model (+ cached warm start), eval before, GRPO
- * steps with metrics / samples / checkpoints, the PEFT adapter, eval after. Resuming re-reads
- * the folder's resolved config and checkpoint and continues exactly where it stopped.
+ * steps with metrics / samples / checkpoints and validation evals (select.ts), the PEFT adapter
+ * of the selected step, eval after. Resuming re-reads the folder's resolved config and
+ * checkpoint and continues exactly where it stopped.
  * Reports progress through `report`; it never writes to the console itself.
  */
 import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { RunConfig } from "../config.ts";
-import { createLora, disposeLora } from "../lora/lora.ts";
-import { saveAdapter } from "../lora/peft.ts";
+import { createLora, disposeLora, type Lora } from "../lora/lora.ts";
+import { loadAdapter, saveAdapter } from "../lora/peft.ts";
 import { initBackend } from "../model/backend.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
@@ -22,6 +23,7 @@ import { prepareBaseModel, splitScenarios } from "./base-model.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { evaluate, stratified, type EvalReport } from "./evaluate.ts";
 import { sampleRecords, stepMetrics, type StepMetrics } from "./metrics.ts";
+import { readSelection, saveSelection, selectionScore, type Selection } from "./select.ts";
 import { rolloutOptions, trainStep, type TrainContext } from "./step.ts";
 
 export type RunEvent =
@@ -29,7 +31,8 @@ export type RunEvent =
   | { kind: "progress"; phase: string; done: number; total: number; detail?: string }
   | { kind: "step"; metrics: StepMetrics; steps: number };
 
-export type RunResult = { before: EvalReport; after: EvalReport; outDir: string };
+/** `selected`: the step whose adapter the run returns (select.ts); the last step when selection is off. */
+export type RunResult = { before: EvalReport; after: EvalReport; outDir: string; selected: Selection | undefined };
 
 /**
  * `scenariosPerStep` distinct train scenarios for `step`, drawn from (seed, step) alone. With
@@ -51,10 +54,10 @@ export function scenariosForStep(train: readonly Scenario[], cfg: Pick<RunConfig
 
 const writeJson = (file: string, value: unknown) => fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 
-/** Keeps the metrics lines of steps before `nextStep` (a resumed run rewrites the rest). */
-function truncateMetrics(file: string, nextStep: number): void {
+/** Keeps the lines of a JSONL log whose `step` is below `end` (a resumed run rewrites the rest). */
+function truncateLog(file: string, end: number): void {
   if (!fs.existsSync(file)) return;
-  const kept = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim() && JSON.parse(l).step < nextStep);
+  const kept = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim() && JSON.parse(l).step < end);
   fs.writeFileSync(file, kept.map((l) => `${l}\n`).join(""));
 }
 
@@ -71,7 +74,7 @@ export async function trainRun(cfg: RunConfig, outDir: string, opts: RunOptions)
   report({ kind: "info", message: `backend ${await initBackend(cfg.backend)}` });
   fs.mkdirSync(path.join(outDir, "samples"), { recursive: true });
   if (!opts.isResume) writeJson(path.join(outDir, "config.json"), cfg);
-  const { train, evalSet } = splitScenarios(cfg);
+  const { train, evalSet, validation } = splitScenarios(cfg);
   const baseDir = await prepareBaseModel(cfg, train, report);
   const model = loadModel(baseDir);
   const tokenizer = await loadTokenizer(baseDir);
@@ -87,11 +90,29 @@ export async function trainRun(cfg: RunConfig, outDir: string, opts: RunOptions)
   const ctx: TrainContext = { policy: { model, tokenizer, adapters: lora.adapters }, lora, adam, cfg, scoreOptions: opts.scoreOptions };
   const checkpointDir = path.join(outDir, "checkpoint");
   const metricsPath = path.join(outDir, "metrics.jsonl");
+  const validationPath = path.join(outDir, "validation.jsonl");
+  const bestDir = path.join(outDir, "best");
   let start = 0;
   if (opts.isResume && fs.existsSync(checkpointDir)) start = loadCheckpoint(checkpointDir, model, { lora, adam }).nextStep;
-  truncateMetrics(metricsPath, start);
+  truncateLog(metricsPath, start);
+  truncateLog(validationPath, start + 1); // the validation after step `start` is redone
+  const valScenarios = stratified(validation, cfg.select.maxScenarios);
+  // a best written by steps a resume redoes stays: the redo reproduces them exactly
+  let best = opts.isResume ? readSelection(bestDir) : undefined;
+  /** Validation eval after `done` steps; keeps the adapter if it beats the best so far. */
+  const validate = async (done: number) => {
+    const result = await runEval(ctx.policy, valScenarios, cfg, `validation after step ${done}`, opts);
+    const score = selectionScore(result);
+    fs.appendFileSync(validationPath, `${JSON.stringify({ step: done, score, decision_accuracy: result.decision_accuracy, task_completion: result.task_completion, over_refusal: result.over_refusal })}\n`);
+    if (!best || score > best.score) {
+      best = { step: done, score, report: result };
+      saveSelection(bestDir, lora, best, baseDir);
+    }
+    report({ kind: "info", message: `validation after step ${done}: balanced decision accuracy ${(100 * score).toFixed(1)} % (best: step ${best.step}, ${(100 * best.score).toFixed(1)} %)` });
+  };
   report({ kind: "info", message: `model ${baseDir}: ${cfg.lora.targets.length} LoRA targets, ${lora.variables.reduce((a, v) => a + v.size, 0)} trainable parameters; steps ${start}..${cfg.steps - 1}` });
   try {
+    if (cfg.select.every > 0 && start === 0) await validate(0);
     for (let step = start; step < cfg.steps; step++) {
       const scenarios = scenariosForStep(train, cfg, step);
       const lr = learningRate(cfg.optim, adam.step);
@@ -102,14 +123,22 @@ export async function trainRun(cfg: RunConfig, outDir: string, opts: RunOptions)
         const lines = sampleRecords(step, scenarios, result, cfg.groupSize).map((r) => JSON.stringify(r));
         fs.writeFileSync(path.join(outDir, "samples", `step-${String(step).padStart(5, "0")}.jsonl`), `${lines.join("\n")}\n`);
       }
+      report({ kind: "step", metrics, steps: cfg.steps });
+      // validate before the checkpoint: a resume from it never skips a validation
+      if (cfg.select.every > 0 && ((step + 1) % cfg.select.every === 0 || step === cfg.steps - 1)) await validate(step + 1);
       if ((cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0) || step === cfg.steps - 1)
         saveCheckpoint(checkpointDir, lora, adam, { nextStep: step + 1, adamStep: adam.step }, baseDir);
-      report({ kind: "step", metrics, steps: cfg.steps });
     }
-    saveAdapter(path.join(outDir, "adapter"), lora, { baseModelDir: baseDir });
-    const after = await runEval(ctx.policy, evalScenarios, cfg, "after", opts);
-    writeJson(path.join(outDir, "eval_after.json"), after);
-    return { before, after, outDir };
+    const selected: Lora = best ? loadAdapter(path.join(bestDir, "adapter"), model) : lora;
+    try {
+      if (best) report({ kind: "info", message: `selected the adapter after step ${best.step} of ${cfg.steps} (validation: balanced decision accuracy ${(100 * best.score).toFixed(1)} %)` });
+      saveAdapter(path.join(outDir, "adapter"), selected, { baseModelDir: baseDir });
+      const after = await runEval({ model, tokenizer, adapters: selected.adapters }, evalScenarios, cfg, "after", opts);
+      writeJson(path.join(outDir, "eval_after.json"), after);
+      return { before, after, outDir, selected: best };
+    } finally {
+      if (selected !== lora) disposeLora(selected);
+    }
   } finally {
     disposeAdam(adam);
     disposeLora(lora);

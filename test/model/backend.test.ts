@@ -1,4 +1,4 @@
-/** Backend selection and the kernels we add to wasm (gather's gradient needs UnsortedSegmentSum). */
+/** Backend selection and the kernels we add to wasm (gather's gradient needs UnsortedSegmentSum; clone must share). */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/model/backend.ts";
@@ -24,6 +24,29 @@ describe("wasm backend", () => {
     // row 0 gets w[1]; row 1 nothing; row 2 gets w[0] + w[2]
     expect(grad.arraySync()).toEqual([[100, 1000], [0, 0], [3, 30]]);
     tf.dispose([x, idx, w, grad]);
+  });
+
+  it("clone shares the data (reference-counted) and outlives its source", () => {
+    const backend = tf.backend() as unknown as { refCount(id: object): number };
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    expect(b.dataId).toBe(a.dataId);
+    expect(backend.refCount(a.dataId)).toBe(2);
+    a.dispose();
+    expect(backend.refCount(b.dataId)).toBe(1);
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+    b.dispose();
+  });
+
+  it("a gradient through a gather on a frozen table is right and gives back the reference the tape took", () => {
+    const backend = tf.backend() as unknown as { refCount(id: object): number };
+    const table = tf.randomNormal([50, 8], 0, 1, "float32", 1);
+    const x = tf.variable(tf.ones([2, 8]));
+    const { value, grads } = tf.variableGrads(() => tf.gather(table, tf.tensor1d([3, 7], "int32")).mul(x).sum() as tf.Scalar, [x]);
+    expect(backend.refCount(table.dataId)).toBe(1);
+    // d/dx Σ table[ids] ⊙ x = table[ids]
+    expect(grads[x.name].arraySync()).toEqual(tf.tidy(() => tf.gather(table, tf.tensor1d([3, 7], "int32")).arraySync()));
+    tf.dispose([table, x, value, ...Object.values(grads)]);
   });
 
   it("unsortedSegmentSum matches the cpu backend on random data", async () => {

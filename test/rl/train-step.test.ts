@@ -17,11 +17,13 @@ import type { RewardComponent } from "../../src/reward/reward.ts";
 import { createAdam, disposeAdam } from "../../src/rl/adam.ts";
 import { splitScenarios } from "../../src/rl/base-model.ts";
 import { trainRun } from "../../src/rl/run.ts";
+import type { EvalReport } from "../../src/rl/evaluate.ts";
+import { selectionScore } from "../../src/rl/select.ts";
 import { trainStep, type TrainContext } from "../../src/rl/step.ts";
 
 import { loadTinyModel } from "../helpers/tiny-model.ts";
 
-const TINY = { steps: 3, scenariosPerStep: 2, groupSize: 2, rollout: { maxNewTokens: 12, maxTurns: 2, temperature: 1, topK: 0 }, warmStart: { steps: 0 }, eval: { maxScenarios: 2 }, loss: { microBatch: 2 }, checkpointEvery: 1, sampleEvery: 0 };
+const TINY = { steps: 3, scenariosPerStep: 2, groupSize: 2, rollout: { maxNewTokens: 12, maxTurns: 2, temperature: 1, topK: 0 }, warmStart: { steps: 0 }, eval: { maxScenarios: 2 }, select: { every: 1, maxScenarios: 3 }, loss: { microBatch: 2 }, checkpointEvery: 1, sampleEvery: 0 };
 const config = (extra: object = {}): RunConfig => parseRunConfig({ ...TINY, ...extra }, "test");
 
 // rewards the episode's text length, so rewards differ inside a group even for a random model
@@ -89,7 +91,25 @@ describe("resume", () => {
     await trainRun(withLength(config()), split, { ...opts, isResume: true });
     expect(strip(path.join(whole, "metrics.jsonl")).every((m) => m.grad_norm > 0)).toBe(true); // real updates happened
     expect(strip(path.join(split, "metrics.jsonl"))).toEqual(strip(path.join(whole, "metrics.jsonl")));
-    expect(fs.readFileSync(path.join(split, "adapter", "adapter_model.safetensors"))).toEqual(fs.readFileSync(path.join(whole, "adapter", "adapter_model.safetensors")));
+    const weights = (run: string, ...dir: string[]) => fs.readFileSync(path.join(run, ...dir, "adapter_model.safetensors"));
+    expect(weights(split, "checkpoint", "adapter")).toEqual(weights(whole, "checkpoint", "adapter")); // the last step's state
+    expect(weights(split, "adapter")).toEqual(weights(whole, "adapter")); // the selected one
+    expect(fs.readFileSync(path.join(split, "validation.jsonl"), "utf8")).toEqual(fs.readFileSync(path.join(whole, "validation.jsonl"), "utf8"));
+  });
+
+  it("validates before the first step and after each, and returns the adapter of the best-scoring step", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "trirl-select-"));
+    dirs.push(dir);
+    const result = await trainRun(withLength(config()), dir, { report: () => {}, scoreOptions: { components: [lengthReward] }, isResume: false });
+    const lines = fs.readFileSync(path.join(dir, "validation.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { step: number; score: number });
+    expect(lines.map((l) => l.step)).toEqual([0, 1, 2, 3]);
+    const bestScore = Math.max(...lines.map((l) => l.score));
+    const firstBest = lines.find((l) => l.score === bestScore)!; // ties keep the earlier step
+    expect(result.selected?.step).toBe(firstBest.step);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "best", "selection.json"), "utf8")).step).toBe(firstBest.step);
+    const weights = (...p: string[]) => fs.readFileSync(path.join(dir, ...p, "adapter_model.safetensors"));
+    expect(weights("adapter")).toEqual(weights("best", "adapter"));
+    if (firstBest.step !== 3) expect(weights("adapter")).not.toEqual(weights("checkpoint", "adapter"));
   });
 
   it("trirl train killed (SIGKILL) after its first checkpoint resumes to the same metrics", async () => {
@@ -116,5 +136,15 @@ describe("resume", () => {
     const whole = path.join(dir, "whole");
     expect(spawnSync("node", [bin, "train", "--config", cfgFile, "--out", whole], { encoding: "utf8" }).status).toBe(0);
     expect(strip(path.join(out, "metrics.jsonl"))).toEqual(strip(path.join(whole, "metrics.jsonl")));
+    for (const file of ["validation.jsonl", "adapter/adapter_model.safetensors", "best/selection.json"])
+      expect(fs.readFileSync(path.join(out, file)), file).toEqual(fs.readFileSync(path.join(whole, file)));
+  });
+});
+
+describe("selectionScore", () => {
+  it("is the mean decision accuracy over the labels with scenarios", () => {
+    const report = { decision_accuracy: { benign: 0.9, malicious: 0.3, sensitive: null } } as unknown as EvalReport;
+    expect(selectionScore(report)).toBeCloseTo(0.6, 12);
+    expect(selectionScore({ decision_accuracy: { benign: 1, malicious: 0.5, sensitive: 0 } } as unknown as EvalReport)).toBeCloseTo(0.5, 12);
   });
 });

@@ -1,0 +1,39 @@
+/**
+ * Best-step selection. RL on a small model swings between behaviours from step to step (a step
+ * sees 4 scenarios), so the last step is an arbitrary draw. Every `select.every` steps, and once
+ * before the first, the policy is evaluated greedily on validation scenarios; the adapter with the
+ * best score — the balanced decision accuracy, the mean over user labels of the `decision` part —
+ * is kept in `best/`, written atomically. Ties keep the earlier adapter (less drift from the base).
+ * A run whose RL never beats its start selects step 0: the base model itself.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { Lora } from "../lora/lora.ts";
+import { saveAdapter } from "../lora/peft.ts";
+import { replaceDir } from "./checkpoint.ts";
+import type { EvalReport } from "./evaluate.ts";
+
+/** The adapter after `step` GRPO steps scored `score` on the validation scenarios. */
+export type Selection = { step: number; score: number; report: EvalReport };
+
+const SELECTION_FILE = "selection.json";
+
+/** Mean decision accuracy over the user labels the report has scenarios for. */
+export function selectionScore(report: EvalReport): number {
+  const values = Object.values(report.decision_accuracy).filter((v): v is number => v !== null);
+  return values.length === 0 ? 0 : values.reduce((a, v) => a + v, 0) / values.length;
+}
+
+/** Writes `dir/adapter` and `dir/selection.json` together (temp folder, then rename). */
+export function saveSelection(dir: string, lora: Lora, selection: Selection, baseModelDir: string): void {
+  replaceDir(dir, (tmp) => {
+    saveAdapter(path.join(tmp, "adapter"), lora, { baseModelDir });
+    fs.writeFileSync(path.join(tmp, SELECTION_FILE), `${JSON.stringify(selection, null, 2)}\n`);
+  });
+}
+
+/** The saved selection in `dir`, if a run wrote one. */
+export function readSelection(dir: string): Selection | undefined {
+  const file = path.join(dir, SELECTION_FILE);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Selection) : undefined;
+}
