@@ -14,10 +14,10 @@ import { createLora, disposeLora } from "../src/lora/lora.ts";
 import { initBackend, type BackendName } from "../src/model/backend.ts";
 import { ensureTinyModel } from "../src/model/tiny-model.ts";
 import { bundledQwen3TokenizerDir, loadTokenizer } from "../src/model/tokenizer.ts";
-import { disposeModel, loadModel } from "../src/model/weights.ts";
+import { disposeModel, loadModel, parameterCount, type QwenModel } from "../src/model/weights.ts";
 import { createAdam, disposeAdam } from "../src/rl/adam.ts";
 import { splitScenarios } from "../src/rl/base-model.ts";
-import { trainStep } from "../src/rl/step.ts";
+import { trainStep, type StepResult } from "../src/rl/step.ts";
 import { QWEN25_05B_CONFIG, randomModel } from "./random-model.ts";
 
 const { values: args } = parseArgs({
@@ -33,8 +33,18 @@ const { values: args } = parseArgs({
   },
 });
 
-let peakRssMb = 0;
-const sampler = setInterval(() => (peakRssMb = Math.max(peakRssMb, process.memoryUsage().rss / 2 ** 20)), 200);
+/** Peak resident memory of this process (Linux VmHWM): a timer cannot sample during long wasm calls. */
+function peakRssMb(): number | null {
+  const status = fs.existsSync("/proc/self/status") ? fs.readFileSync("/proc/self/status", "utf8") : "";
+  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+  return kb ? Number(kb) / 1024 : null;
+}
+
+/** Size of the wasm heap: it never shrinks, so this is its high-water mark. */
+function wasmHeapMb(): number | null {
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } };
+  return b.wasm ? b.wasm.HEAPU8.length / 2 ** 20 : null;
+}
 
 async function main() {
   const backend = await initBackend(args.backend as BackendName);
@@ -64,8 +74,11 @@ async function main() {
     tokens_sampled: result.episodes.reduce((a, e) => a + e.sampled.reduce((s, v) => s + v, 0), 0),
     tokens_total: result.episodes.reduce((a, e) => a + e.tokens.length, 0),
     turns: result.episodes.map((e) => e.record.turns.length),
-    peak_rss_mb: peakRssMb,
+    peak_rss_mb: peakRssMb(),
+    wasm_heap_peak_mb: wasmHeapMb(),
     tensor_mb_after: tf.memory().numBytes / 2 ** 20,
+    // estimated work: 2 FLOPs per weight per token; attention products not counted
+    gflop_estimate: flopEstimate(model, result, cfg.loss.klCoef > 0, cfg.loss.checkpointLayers),
   };
   console.log(JSON.stringify(report, null, 2));
   if (args.out) {
@@ -75,7 +88,29 @@ async function main() {
   disposeAdam(adam);
   disposeLora(lora);
   disposeModel(model);
-  clearInterval(sampler);
+}
+
+/**
+ * GFLOPs of the step's matrix products: the decoder body (2 · non-embedding weights per token),
+ * the LM head (2 · C · V per position it is applied to). Generation runs the body over every
+ * token and the head at each sampled one; the update runs the body once for the reference pass,
+ * once forward, once recomputed (checkpointing) and ≈ once backward (input gradients), and the
+ * head (chunked, recomputed) ≈ 4 times over the sampled positions.
+ */
+function flopEstimate(model: QwenModel, result: StepResult, reference: boolean, recompute: boolean) {
+  const { hiddenSize: c, vocabSize: v } = model.config;
+  const body = 2 * (parameterCount(model.config) - c * v * (model.config.tieWordEmbeddings ? 1 : 2));
+  const head = 2 * c * v;
+  const tokens = result.episodes.reduce((a, e) => a + e.tokens.length, 0);
+  const sampled = result.episodes.reduce((a, e) => a + e.sampled.reduce((s, x) => s + x, 0), 0);
+  const bodyPasses = (reference ? 1 : 0) + 1 + (recompute ? 1 : 0) + 1;
+  const headPasses = (reference ? 1 : 0) + 3;
+  const gen = (tokens * body + sampled * head) / 1e9;
+  const update = (bodyPasses * tokens * body + headPasses * sampled * head) / 1e9;
+  return {
+    generate: gen, update, update_body: (bodyPasses * tokens * body) / 1e9, update_head: (headPasses * sampled * head) / 1e9,
+    achieved_gflops: { generate: gen / result.seconds.generate, update: update / result.seconds.update },
+  };
 }
 
 await main();
