@@ -23,7 +23,7 @@ import { prepareBaseModel, splitScenarios } from "./base-model.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { evaluate, stratified, type EvalReport } from "./evaluate.ts";
 import { sampleRecords, stepMetrics, type StepMetrics } from "./metrics.ts";
-import { readSelection, saveSelection, selectionScore, type Selection } from "./select.ts";
+import { bestAdapterDir, bestStep, selectionScore, VALIDATION_LOG, type BestStep, type Selection } from "./select.ts";
 import { rolloutOptions, trainStep, type TrainContext } from "./step.ts";
 
 export type RunEvent =
@@ -88,60 +88,66 @@ export async function trainRun(cfg: RunConfig, outDir: string, opts: RunOptions)
   const lora = createLora(model, cfg.lora, cfg.seed);
   const adam = createAdam(lora.variables);
   const ctx: TrainContext = { policy: { model, tokenizer, adapters: lora.adapters }, lora, adam, cfg, scoreOptions: opts.scoreOptions };
-  const checkpointDir = path.join(outDir, "checkpoint");
-  const metricsPath = path.join(outDir, "metrics.jsonl");
-  const validationPath = path.join(outDir, "validation.jsonl");
-  const bestDir = path.join(outDir, "best");
-  let start = 0;
-  if (opts.isResume && fs.existsSync(checkpointDir)) start = loadCheckpoint(checkpointDir, model, { lora, adam }).nextStep;
-  truncateLog(metricsPath, start);
-  truncateLog(validationPath, start + 1); // the validation after step `start` is redone
-  const valScenarios = stratified(validation, cfg.select.maxScenarios);
-  // a best written by steps a resume redoes stays: the redo reproduces them exactly
-  let best = opts.isResume ? readSelection(bestDir) : undefined;
-  /** Validation eval after `done` steps; keeps the adapter if it beats the best so far. */
-  const validate = async (done: number) => {
-    const result = await runEval(ctx.policy, valScenarios, cfg, `validation after step ${done}`, opts);
-    const score = selectionScore(result);
-    fs.appendFileSync(validationPath, `${JSON.stringify({ step: done, score, decision_accuracy: result.decision_accuracy, task_completion: result.task_completion, over_refusal: result.over_refusal })}\n`);
-    if (!best || score > best.score) {
-      best = { step: done, score, report: result };
-      saveSelection(bestDir, lora, best, baseDir);
-    }
-    report({ kind: "info", message: `validation after step ${done}: balanced decision accuracy ${(100 * score).toFixed(1)} % (best: step ${best.step}, ${(100 * best.score).toFixed(1)} %)` });
-  };
-  report({ kind: "info", message: `model ${baseDir}: ${cfg.lora.targets.length} LoRA targets, ${lora.variables.reduce((a, v) => a + v.size, 0)} trainable parameters; steps ${start}..${cfg.steps - 1}` });
   try {
-    if (cfg.select.every > 0 && start === 0) await validate(0);
-    for (let step = start; step < cfg.steps; step++) {
-      const scenarios = scenariosForStep(train, cfg, step);
-      const lr = learningRate(cfg.optim, adam.step);
-      const result = await trainStep(ctx, scenarios, step);
-      const metrics = stepMetrics(step, scenarios, result, { lr, liveTensors: tf.memory().numTensors, groupSize: cfg.groupSize });
-      fs.appendFileSync(metricsPath, `${JSON.stringify(metrics)}\n`);
-      if (cfg.sampleEvery > 0 && (step + 1) % cfg.sampleEvery === 0) {
-        const lines = sampleRecords(step, scenarios, result, cfg.groupSize).map((r) => JSON.stringify(r));
-        fs.writeFileSync(path.join(outDir, "samples", `step-${String(step).padStart(5, "0")}.jsonl`), `${lines.join("\n")}\n`);
-      }
-      report({ kind: "step", metrics, steps: cfg.steps });
-      // validate before the checkpoint: a resume from it never skips a validation
-      if (cfg.select.every > 0 && ((step + 1) % cfg.select.every === 0 || step === cfg.steps - 1)) await validate(step + 1);
-      if ((cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0) || step === cfg.steps - 1)
-        saveCheckpoint(checkpointDir, lora, adam, { nextStep: step + 1, adamStep: adam.step }, baseDir);
-    }
-    const selected: Lora = best ? loadAdapter(path.join(bestDir, "adapter"), model) : lora;
+    const best = await trainSteps(ctx, { outDir, baseDir, train, validation }, opts);
+    const selected = best.current();
+    const final: Lora = selected ? loadAdapter(bestAdapterDir(outDir), model) : lora;
     try {
-      if (best) report({ kind: "info", message: `selected the adapter after step ${best.step} of ${cfg.steps} (validation: balanced decision accuracy ${(100 * best.score).toFixed(1)} %)` });
-      saveAdapter(path.join(outDir, "adapter"), selected, { baseModelDir: baseDir });
-      const after = await runEval({ model, tokenizer, adapters: selected.adapters }, evalScenarios, cfg, "after", opts);
+      if (selected) report({ kind: "info", message: `selected the adapter after step ${selected.step} of ${cfg.steps} (validation: balanced decision accuracy ${(100 * selected.score).toFixed(1)} %)` });
+      saveAdapter(path.join(outDir, "adapter"), final, { baseModelDir: baseDir });
+      const after = await runEval({ model, tokenizer, adapters: final.adapters }, evalScenarios, cfg, "after", opts);
       writeJson(path.join(outDir, "eval_after.json"), after);
-      return { before, after, outDir, selected: best };
+      return { before, after, outDir, selected };
     } finally {
-      if (selected !== lora) disposeLora(selected);
+      if (final !== lora) disposeLora(final);
     }
   } finally {
     disposeAdam(adam);
     disposeLora(lora);
     disposeModel(model);
   }
+}
+
+type StepsInput = { outDir: string; baseDir: string; train: Scenario[]; validation: Scenario[] };
+
+/**
+ * The GRPO steps from the last checkpoint (or 0) to `cfg.steps`, with metrics, samples,
+ * validation evals and checkpoints written as they go; returns the best validated step.
+ */
+async function trainSteps(ctx: TrainContext, f: StepsInput, opts: RunOptions): Promise<BestStep> {
+  const { cfg, lora, adam } = ctx;
+  const checkpointDir = path.join(f.outDir, "checkpoint");
+  const metricsPath = path.join(f.outDir, "metrics.jsonl");
+  let start = 0;
+  if (opts.isResume && fs.existsSync(checkpointDir)) start = loadCheckpoint(checkpointDir, ctx.policy.model, { lora, adam }).nextStep;
+  truncateLog(metricsPath, start);
+  truncateLog(path.join(f.outDir, VALIDATION_LOG), start + 1); // the validation after step `start` is redone
+  const best = bestStep(f.outDir, lora, f.baseDir, opts.isResume);
+  const valScenarios = stratified(f.validation, cfg.select.maxScenarios);
+  const validate = async (done: number) => {
+    const result = await runEval(ctx.policy, valScenarios, cfg, `validation after step ${done}`, opts);
+    const kept = best.record(done, result);
+    const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+    opts.report({ kind: "info", message: `validation after step ${done}: balanced decision accuracy ${pct(selectionScore(result))} (best: step ${kept.step}, ${pct(kept.score)})` });
+  };
+  opts.report({ kind: "info", message: `model ${f.baseDir}: ${cfg.lora.targets.length} LoRA targets, ${lora.variables.reduce((a, v) => a + v.size, 0)} trainable parameters; steps ${start}..${cfg.steps - 1}` });
+  if (cfg.select.every > 0 && start === 0) await validate(0);
+  for (let step = start; step < cfg.steps; step++) {
+    const scenarios = scenariosForStep(f.train, cfg, step);
+    const lr = learningRate(cfg.optim, adam.step);
+    const result = await trainStep(ctx, scenarios, step);
+    const metrics = stepMetrics(step, scenarios, result, { lr, liveTensors: tf.memory().numTensors, groupSize: cfg.groupSize });
+    fs.appendFileSync(metricsPath, `${JSON.stringify(metrics)}\n`);
+    if (cfg.sampleEvery > 0 && (step + 1) % cfg.sampleEvery === 0) {
+      const lines = sampleRecords(step, scenarios, result, cfg.groupSize).map((r) => JSON.stringify(r));
+      fs.writeFileSync(path.join(f.outDir, "samples", `step-${String(step).padStart(5, "0")}.jsonl`), `${lines.join("\n")}\n`);
+    }
+    opts.report({ kind: "step", metrics, steps: cfg.steps });
+    const last = step === cfg.steps - 1;
+    // validate before the checkpoint: a resume from it never skips a validation
+    if (cfg.select.every > 0 && ((step + 1) % cfg.select.every === 0 || last)) await validate(step + 1);
+    if ((cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0) || last)
+      saveCheckpoint(checkpointDir, lora, adam, { nextStep: step + 1, adamStep: adam.step }, f.baseDir);
+  }
+  return best;
 }

@@ -17,6 +17,8 @@ import type { EvalReport } from "./evaluate.ts";
 export type Selection = { step: number; score: number; report: EvalReport };
 
 const SELECTION_FILE = "selection.json";
+/** One line per validation eval in the run folder. */
+export const VALIDATION_LOG = "validation.jsonl";
 
 /** Mean decision accuracy over the user labels the report has scenarios for. */
 export function selectionScore(report: EvalReport): number {
@@ -25,7 +27,7 @@ export function selectionScore(report: EvalReport): number {
 }
 
 /** Writes `dir/adapter` and `dir/selection.json` together (temp folder, then rename). */
-export function saveSelection(dir: string, lora: Lora, selection: Selection, baseModelDir: string): void {
+function saveSelection(dir: string, lora: Lora, selection: Selection, baseModelDir: string): void {
   replaceDir(dir, (tmp) => {
     saveAdapter(path.join(tmp, "adapter"), lora, { baseModelDir });
     fs.writeFileSync(path.join(tmp, SELECTION_FILE), `${JSON.stringify(selection, null, 2)}\n`);
@@ -33,7 +35,38 @@ export function saveSelection(dir: string, lora: Lora, selection: Selection, bas
 }
 
 /** The saved selection in `dir`, if a run wrote one. */
-export function readSelection(dir: string): Selection | undefined {
+function readSelection(dir: string): Selection | undefined {
   const file = path.join(dir, SELECTION_FILE);
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Selection) : undefined;
+}
+
+/** The best validated adapter of a run, kept in `outDir/best/`; every validation logged. */
+export type BestStep = {
+  current(): Selection | undefined;
+  /** Logs the validation `report` taken after `step` steps; keeps `lora` if it beats the best so far. */
+  record(step: number, report: EvalReport): Selection;
+};
+
+export function bestStep(outDir: string, lora: Lora, baseModelDir: string, isResume: boolean): BestStep {
+  const dir = path.join(outDir, "best");
+  // a best written by steps a resume redoes stays: the redo reproduces them exactly
+  let best = isResume ? readSelection(dir) : undefined;
+  return {
+    current: () => best,
+    record(step, report) {
+      const score = selectionScore(report);
+      const line = { step, score, decision_accuracy: report.decision_accuracy, task_completion: report.task_completion, over_refusal: report.over_refusal };
+      fs.appendFileSync(path.join(outDir, VALIDATION_LOG), `${JSON.stringify(line)}\n`);
+      if (!best || score > best.score) {
+        best = { step, score, report };
+        saveSelection(dir, lora, best, baseModelDir);
+      }
+      return best;
+    },
+  };
+}
+
+/** The path of a selection's adapter in a run folder. */
+export function bestAdapterDir(outDir: string): string {
+  return path.join(outDir, "best", "adapter");
 }
