@@ -4,7 +4,7 @@
  * before the first, the policy is evaluated greedily on validation scenarios; the adapter with the
  * best score — the balanced decision accuracy, the mean over user labels of the `decision` part —
  * is kept in `best/`, written atomically. Ties keep the earlier adapter (less drift from the base).
- * A run whose RL never beats its start selects step 0: the base model itself.
+ * A run whose RL never beats its start selects step 0: the model RL started from.
  */
 import fs from "node:fs";
 import path from "node:path";
