@@ -112,6 +112,16 @@ describe("resume", () => {
     if (firstBest.step !== 3) expect(weights("adapter")).not.toEqual(weights("checkpoint", "adapter"));
   });
 
+  it("with select.every 0 there is no validation and the adapter is the last step's", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "trirl-noselect-"));
+    dirs.push(dir);
+    const result = await trainRun(withLength(config({ steps: 2, select: { every: 0 } })), dir, { report: () => {}, scoreOptions: { components: [lengthReward] }, isResume: false });
+    expect(result.selected).toBeUndefined();
+    expect(fs.existsSync(path.join(dir, "validation.jsonl"))).toBe(false);
+    const weights = (...p: string[]) => fs.readFileSync(path.join(dir, ...p, "adapter_model.safetensors"));
+    expect(weights("adapter")).toEqual(weights("checkpoint", "adapter"));
+  });
+
   it("trirl train killed (SIGKILL) after its first checkpoint resumes to the same metrics", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "trirl-kill-"));
     dirs.push(dir);
