@@ -1,8 +1,9 @@
 /**
  * Log-probabilities of the sampled tokens under the policy, for the loss. Only positions that
  * predict a sampled token go through the LM head, in row chunks, and the head + log-softmax +
- * pick is one custom-gradient op that recomputes its logits in the backward pass: at no time
- * is more than [chunkRows, V] of logits alive, never [N, T, V], even under the gradient tape.
+ * pick is one custom-gradient op that keeps only its input and the logsumexps and recomputes
+ * the logits in the backward pass, block by block of the vocabulary: at no time is more than
+ * [chunkRows, V] of logits alive, never [N, T, V], even under the gradient tape.
  *   lp_i = z_i[y_i] − logsumexp(z_i),  z_i = (h_i · W) / τ,   W = lm_head, C → V
  *   ∂lp_i/∂h_i = (W[:, y_i] − W · softmax(z_i)) / τ,   ∂lp_i/∂W = h_i ⊗ (onehot(y_i) − softmax(z_i)) / τ
  * Entropy H_i = −Σ p log p comes out of the same pass as a second column (no gradient).
@@ -24,15 +25,21 @@ export type SequenceBatch = {
   targets: tf.Tensor1D;
 };
 
-/** `checkpoint`: recompute decoder layers in the backward pass (`ForwardInput.checkpoint`). */
-export type LogprobOptions = { temperature: number; chunkRows: number; adapters?: Adapters; checkpoint?: boolean };
+/**
+ * `checkpoint`: recompute decoder layers in the backward pass (`ForwardInput.checkpoint`).
+ * `vocabBlock`: vocabulary entries per block of the LM-head backward (default `VOCAB_BLOCK`).
+ */
+export type LogprobOptions = { temperature: number; chunkRows: number; adapters?: Adapters; checkpoint?: boolean; vocabBlock?: number };
+
+/** 16,384 outputs of a 896-wide head are 58 MB per copy. */
+export const VOCAB_BLOCK = 16384;
 
 /** The head's weight vectors of the given output ids, [m, C]. */
 function outputRows(head: Weight, ids: tf.Tensor1D): tf.Tensor2D {
   return (head.layout === "out-in" ? tf.gather(head.t, ids) : swapLast(tf.gather(head.t, ids, 1))) as tf.Tensor2D;
 }
 
-/** h: [m, C] → [m, 2] (log-prob of target, entropy) for one chunk; no tape needed inside. */
+/** h: [m, C] → [m, 3] (log-prob of target, entropy, logsumexp) for one chunk; no tape needed inside. */
 function chunkStats(h: tf.Tensor2D, targets: tf.Tensor1D, head: Weight, invTemp: number) {
   return tf.tidy(() => {
     const z = applyWeight(h, head).mul(invTemp); // [m, V]
@@ -40,26 +47,72 @@ function chunkStats(h: tf.Tensor2D, targets: tf.Tensor1D, head: Weight, invTemp:
     const logp = z.sub(lse);
     const picked = h.mul(outputRows(head, targets)).sum(1).mul(invTemp); // [m] = z[y]
     const entropy = logp.exp().mul(logp).sum(1).neg();
-    return tf.stack([picked.sub(lse.reshape([-1])), entropy], 1) as tf.Tensor2D;
+    return tf.stack([picked.sub(lse.reshape([-1])), entropy, lse.reshape([-1])], 1) as tf.Tensor2D;
   });
 }
 
 /**
- * ∂(Σ dy_i lp_i)/∂h for one chunk, and ∂/∂W (in the head's layout) when `withHead` (a full
- * fine-tune). `headCV` is the head as [C, V], used as a left operand: XNNPACK packs (copies) only a
- * matmul's right operand, which for a 151k vocabulary would be 545 MB per chunk.
+ * The head's outputs [v0, v0 + n) as rows [n, C] and as columns [C, n]: transient copies, each
+ * used only as a left operand (XNNPACK packs — copies — a matmul's right operand).
  */
-function chunkGrad(h: tf.Tensor2D, targets: tf.Tensor1D, dy: tf.Tensor1D, head: Weight, headCV: tf.Tensor2D, invTemp: number, withHead: boolean) {
+function headBlock(head: Weight, v0: number, n: number): { rows: tf.Tensor2D; cols: tf.Tensor2D } {
   return tf.tidy(() => {
-    const p = tf.softmax(applyWeight(h, head).mul(invTemp), 1); // [m, V]
-    const expected = swapLast(tf.matMul(headCV, swapLast(p))); // [m, C] = (W · pᵀ)ᵀ
-    const scale = dy.reshape([-1, 1]).mul(invTemp);
-    const dh = outputRows(head, targets).sub(expected).mul(scale) as tf.Tensor2D;
-    if (!withHead) return [dh];
-    // ∂lp_i/∂W = h_i ⊗ (onehot(y_i) − p_i) / τ
-    const dz = tf.oneHot(targets, weightDims(head).outDim).sub(p).mul(scale); // [m, V]
-    return [dh, (head.layout === "in-out" ? tf.matMul(swapLast(h), dz) : tf.matMul(swapLast(dz), h)) as tf.Tensor2D];
+    if (head.layout === "out-in") {
+      const rows = head.t.slice([v0, 0], [n, -1]) as tf.Tensor2D;
+      return { rows, cols: rows.transpose() as tf.Tensor2D };
+    }
+    const cols = head.t.slice([0, v0], [-1, n]) as tf.Tensor2D;
+    return { rows: cols.transpose() as tf.Tensor2D, cols };
   });
+}
+
+type GradOptions = { invTemp: number; chunkRows: number; vocabBlock: number; withHead: boolean };
+
+/**
+ * ∂(Σ dy_i lp_i)/∂h, and ∂/∂W in the head's layout when `withHead` (a full fine-tune), from the
+ * forward's logsumexp. The vocabulary is walked in blocks and the rows in chunks, so no more than
+ * a [chunkRows, vocabBlock] slice of probabilities and one block of the head (two copies) are
+ * alive: for a 151k vocabulary, ≈ 120 MB instead of a 545 MB transposed head.
+ */
+function headGrad(h: tf.Tensor2D, lse: tf.Tensor1D, targets: tf.Tensor1D, dy: tf.Tensor1D, head: Weight, o: GradOptions) {
+  const rows = h.shape[0];
+  const vocab = weightDims(head).outDim;
+  const chunks = Array.from({ length: Math.ceil(rows / o.chunkRows) }, (_, c) => [c * o.chunkRows, Math.min(o.chunkRows, rows - c * o.chunkRows)]);
+  const scale = tf.tidy(() => dy.mul(o.invTemp).reshape([-1, 1])); // [M, 1]
+  const expected = chunks.map(([, m]) => tf.zeros([m, h.shape[1]])); // Σ_v p_v · W[v]
+  const dW: tf.Tensor[] = [];
+  for (let v0 = 0; v0 < vocab; v0 += o.vocabBlock) {
+    const n = Math.min(o.vocabBlock, vocab - v0);
+    const block = headBlock(head, v0, n);
+    let dWBlock: tf.Tensor | undefined;
+    chunks.forEach(([s, m], c) => {
+      const next = tf.tidy(() => {
+        const hs = h.slice([s, 0], [m, -1]);
+        const z = swapLast(tf.matMul(block.rows, swapLast(hs))).mul(o.invTemp); // [m, n]
+        const p = z.sub(lse.slice([s], [m]).reshape([-1, 1])).exp(); // softmax over the whole vocabulary
+        const e = expected[c].add(swapLast(tf.matMul(block.cols, swapLast(p)))); // [m, C]
+        if (!o.withHead) return { e };
+        // ∂lp_i/∂W = h_i ⊗ (onehot(y_i) − p_i) / τ; targets outside the block one-hot to zeros
+        const dz = tf.oneHot(targets.slice([s], [m]).sub(tf.scalar(v0, "int32")), n).sub(p).mul(scale.slice([s, 0], [m, 1]));
+        const g = head.layout === "in-out" ? tf.matMul(swapLast(hs), dz) : tf.matMul(swapLast(dz), hs);
+        return { e, g: dWBlock ? dWBlock.add(g) : g };
+      });
+      expected[c].dispose();
+      expected[c] = next.e;
+      if (next.g) {
+        dWBlock?.dispose();
+        dWBlock = next.g;
+      }
+    });
+    tf.dispose([block.rows, block.cols]);
+    if (dWBlock) dW.push(dWBlock);
+  }
+  const result = tf.tidy(() => {
+    const dh = outputRows(head, targets).sub(tf.concat(expected)).mul(scale) as tf.Tensor2D;
+    return o.withHead ? [dh, tf.concat(dW, head.layout === "in-out" ? 1 : 0) as tf.Tensor2D] : [dh];
+  });
+  tf.dispose([scale, ...expected, ...dW]);
+  return result;
 }
 
 /**
@@ -75,19 +128,15 @@ function headLogprobs(hidden: tf.Tensor2D, targets: tf.Tensor1D, model: QwenMode
   const size = (start: number) => Math.min(opts.chunkRows, rows - start);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [h, save] = [args[0], args[args.length - 1]] as [tf.Tensor2D, tf.GradSaveFunc];
-    save([h]);
-    const value = tf.concat(starts.map((s) => chunkStats(h.slice([s, 0], [size(s), -1]), targets.slice([s], [size(s)]), head, invTemp)));
-    const gradFunc = (dy: tf.Tensor, [sh]: tf.Tensor[]) => {
-      const headCV = head.layout === "in-out" ? head.t : (head.t.transpose() as tf.Tensor2D); // one transient copy per backward
-      const parts = starts.map((s) => {
-        const dLogprob = dy.slice([s, 0], [size(s), 1]).reshape([-1]) as tf.Tensor1D; // column 1 (entropy) has no gradient
-        return chunkGrad((sh as tf.Tensor2D).slice([s, 0], [size(s), -1]), targets.slice([s], [size(s)]), dLogprob, head, headCV, invTemp, withHead);
-      });
-      if (headCV !== head.t) headCV.dispose();
-      const dh = tf.concat(parts.map((p) => p[0]));
-      return withHead ? [dh, tf.addN(parts.map((p) => p[1]))] : [dh];
+    const stats = tf.concat(starts.map((s) => chunkStats(h.slice([s, 0], [size(s), -1]), targets.slice([s], [size(s)]), head, invTemp)));
+    const lse = stats.slice([0, 2], [-1, 1]).reshape([-1]);
+    save([h, lse]);
+    const gradFunc = (dy: tf.Tensor, [sh, slse]: tf.Tensor[]) => {
+      const dLogprob = dy.slice([0, 0], [-1, 1]).reshape([-1]) as tf.Tensor1D; // column 1 (entropy) has no gradient
+      const o = { invTemp, chunkRows: opts.chunkRows, vocabBlock: opts.vocabBlock ?? VOCAB_BLOCK, withHead };
+      return headGrad(sh as tf.Tensor2D, slse as tf.Tensor1D, targets, dLogprob, head, o);
     };
-    return { value, gradFunc };
+    return { value: stats.slice([0, 0], [-1, 2]), gradFunc };
   }) as (...inputs: tf.Tensor[]) => tf.Tensor2D;
   return withHead ? op(hidden, head.t) : op(hidden);
 }

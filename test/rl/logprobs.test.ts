@@ -103,6 +103,17 @@ describe.each(LAYOUTS)("sampledLogprobs, weights stored %s", (layout) => {
     disposeModel(full.model);
   });
 
+  it.each([7, 100])("the head's backward in vocabulary blocks of %i equals one block (full fine-tune)", (vocabBlock) => {
+    const full = trainableCopy(model);
+    const weights = tf.tensor1d([0.5, -1, 2, 1, -0.3, 0.8]);
+    const f = (block: number) => tf.variableGrads(() => sampledLogprobs(full.model, batch, { temperature: TEMPERATURE, chunkRows: 4, vocabBlock: block }).logprobs.mul(weights).sum() as tf.Scalar, full.variables);
+    const whole = f(1 << 30);
+    const blocked = f(vocabBlock);
+    for (const v of full.variables) expectClose(Array.from(blocked.grads[v.name].dataSync()), Array.from(whole.grads[v.name].dataSync()), { atol: 1e-6, rtol: 1e-4 });
+    tf.dispose([weights, whole.value, blocked.value, ...Object.values(whole.grads), ...Object.values(blocked.grads)]);
+    disposeModel(full.model);
+  });
+
   it("with gradient checkpointing, the same values and the same gradients (LoRA and full fine-tune)", () => {
     const full = trainableCopy(model);
     const weights = tf.tensor1d([0.5, -1, 2, 1, -0.3, 0.8]);
