@@ -47,6 +47,7 @@ export const LossConfig = z.strictObject({
   updatesPerStep: int(1).default(2).describe("optimiser updates on each batch of rollouts (the clip acts from the second)"),
   microBatch: int(1).default(1).describe("episodes per forward/backward pass; gradients are accumulated over the step (on wasm, 1 is fastest for single-kv-head models: attention products stay 2-D)"),
   chunkRows: int(1).default(256).describe("sampled positions per LM-head chunk when computing log-probs"),
+  scaleByStd: z.boolean().default(true).describe("divide each group's advantages by its reward standard deviation (GRPO); false: mean-centred only (Dr. GRPO)"),
   checkpointLayers: z.boolean().default(false).describe("gradient checkpointing: recompute each decoder layer in the backward pass instead of keeping its activations (one layer's activations in memory instead of all; ≈ one more forward of compute). For models whose update would not fit otherwise"),
 });
 

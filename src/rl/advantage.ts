@@ -1,6 +1,8 @@
 /**
  * GRPO group-relative advantages: each episode's reward minus its group's mean, divided by the
- * group's standard deviation. Episodes of one scenario are contiguous groups of G.
+ * group's standard deviation (`scaleByStd`, the default) or not (Dr. GRPO, Liu et al. 2025: the
+ * division turns a group's tiny reward noise into unit-size advantages). Episodes of one scenario
+ * are contiguous groups of G.
  */
 import { assert } from "../util/assert.ts";
 
@@ -14,14 +16,14 @@ export function meanStd(values: ArrayLike<number>): { mean: number; std: number 
 }
 
 /** rewards: [N] laid out as N/G groups of G → advantages [N]. */
-export function groupAdvantages(rewards: Float32Array, groupSize: number): Float32Array {
+export function groupAdvantages(rewards: Float32Array, groupSize: number, scaleByStd = true): Float32Array {
   assert(groupSize >= 1 && rewards.length % groupSize === 0, `rewards (${rewards.length}) not a multiple of G=${groupSize}`);
   const out = new Float32Array(rewards.length);
   for (let g = 0; g < rewards.length; g += groupSize) {
     const group = rewards.subarray(g, g + groupSize);
     const { mean, std } = meanStd(group);
     // +1e-4: an all-equal group has std 0 and must give advantage 0, not NaN
-    for (let i = 0; i < groupSize; i++) out[g + i] = (group[i] - mean) / (std + 1e-4);
+    for (let i = 0; i < groupSize; i++) out[g + i] = scaleByStd ? (group[i] - mean) / (std + 1e-4) : group[i] - mean;
   }
   return out;
 }

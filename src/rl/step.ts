@@ -42,7 +42,7 @@ export async function trainStep(ctx: TrainContext, scenarios: readonly Scenario[
   const episodes = await runEpisodes(policy, jobs, rolloutOptions(cfg.rollout));
   const t1 = now();
   const rewards = episodes.map((e, n) => scoreEpisode(scenarios[Math.floor(n / cfg.groupSize)], e.record, cfg.reward, ctx.scoreOptions));
-  const advantages = groupAdvantages(Float32Array.from(rewards, (r) => r.total), cfg.groupSize);
+  const advantages = groupAdvantages(Float32Array.from(rewards, (r) => r.total), cfg.groupSize, cfg.loss.scaleByStd);
   const t2 = now();
   const update = policyUpdate({
     model: policy.model,

@@ -18,6 +18,10 @@ describe("groupAdvantages", () => {
     // [0, 0, 3]: mean 1, std √2 → [−1/√2, −1/√2, 2/√2]
     expectClose(groupAdvantages(Float32Array.from([0, 0, 3]), 3), [-0.7071, -0.7071, 1.4142], { atol: 1e-3 });
   });
+  it("without the std division (Dr. GRPO) only centres each group", () => {
+    // [1, 0] → mean .5 → [.5, −.5]; [3, 1] → mean 2 → [1, −1]; an all-equal group → 0
+    expectClose(groupAdvantages(Float32Array.from([1, 0, 3, 1, 0.7, 0.7]), 2, false), [0.5, -0.5, 1, -1, 0, 0], { atol: 1e-6 });
+  });
   it("an all-equal group gives exactly 0, not NaN", () => {
     expect([...groupAdvantages(Float32Array.from([0.7, 0.7, 0.7, 0.7]), 4)]).toEqual([0, 0, 0, 0]);
   });
