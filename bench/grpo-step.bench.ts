@@ -62,6 +62,7 @@ async function main() {
   const adam = createAdam(lora.variables);
   const scenario = splitScenarios(cfg).train.find((s) => s.user === "sensitive")!;
   const result = await trainStep({ policy: { model, tokenizer, adapters: lora.adapters }, lora, adam, cfg }, [scenario], 0);
+  const tokens = { total: result.episodes.reduce((a, e) => a + e.tokens.length, 0), sampled: result.episodes.reduce((a, e) => a + e.sampled.reduce((s, v) => s + v, 0), 0) };
   const report = {
     model: isTiny ? "tiny-qwen3" : `qwen2.5-0.5b-shaped (random), ${args.layers} of 24 layers`,
     backend,
@@ -71,14 +72,14 @@ async function main() {
     checkpointLayers: cfg.loss.checkpointLayers,
     load_seconds: loadSeconds,
     seconds: result.seconds,
-    tokens_sampled: result.episodes.reduce((a, e) => a + e.sampled.reduce((s, v) => s + v, 0), 0),
-    tokens_total: result.episodes.reduce((a, e) => a + e.tokens.length, 0),
+    tokens_sampled: tokens.sampled,
+    tokens_total: tokens.total,
     turns: result.episodes.map((e) => e.record.turns.length),
     peak_rss_mb: peakRssMb(),
     wasm_heap_peak_mb: wasmHeapMb(),
     tensor_mb_after: tf.memory().numBytes / 2 ** 20,
     // estimated work: 2 FLOPs per weight per token; attention products not counted
-    gflop_estimate: flopEstimate(model, result, cfg.loss.klCoef > 0, cfg.loss.checkpointLayers),
+    gflop_estimate: flopEstimate(model, tokens, result.seconds, { reference: cfg.loss.klCoef > 0, recompute: cfg.loss.checkpointLayers }),
   };
   console.log(JSON.stringify(report, null, 2));
   if (args.out) {
@@ -97,19 +98,17 @@ async function main() {
  * once forward, once recomputed (checkpointing) and ≈ once backward (input gradients), and the
  * head (chunked, recomputed) ≈ 4 times over the sampled positions.
  */
-function flopEstimate(model: QwenModel, result: StepResult, reference: boolean, recompute: boolean) {
+function flopEstimate(model: QwenModel, { total: tokens, sampled }: { total: number; sampled: number }, seconds: StepResult["seconds"], { reference, recompute }: { reference: boolean; recompute: boolean }) {
   const { hiddenSize: c, vocabSize: v } = model.config;
   const body = 2 * (parameterCount(model.config) - c * v * (model.config.tieWordEmbeddings ? 1 : 2));
   const head = 2 * c * v;
-  const tokens = result.episodes.reduce((a, e) => a + e.tokens.length, 0);
-  const sampled = result.episodes.reduce((a, e) => a + e.sampled.reduce((s, x) => s + x, 0), 0);
   const bodyPasses = (reference ? 1 : 0) + 1 + (recompute ? 1 : 0) + 1;
   const headPasses = (reference ? 1 : 0) + 3;
   const gen = (tokens * body + sampled * head) / 1e9;
   const update = (bodyPasses * tokens * body + headPasses * sampled * head) / 1e9;
   return {
     generate: gen, update, update_body: (bodyPasses * tokens * body) / 1e9, update_head: (headPasses * sampled * head) / 1e9,
-    achieved_gflops: { generate: gen / result.seconds.generate, update: update / result.seconds.update },
+    achieved_gflops: { generate: gen / seconds.generate, update: update / seconds.update },
   };
 }
 

@@ -34,6 +34,11 @@ export type LogprobOptions = { temperature: number; chunkRows: number; adapters?
 /** 16,384 outputs of a 896-wide head are 58 MB per copy. */
 export const VOCAB_BLOCK = 16384;
 
+/** [start, size] of each run of `chunk` rows among `rows`. */
+function rowChunks(rows: number, chunk: number): [number, number][] {
+  return Array.from({ length: Math.ceil(rows / chunk) }, (_, c) => [c * chunk, Math.min(chunk, rows - c * chunk)]);
+}
+
 /** The head's weight vectors of the given output ids, [m, C]. */
 function outputRows(head: Weight, ids: tf.Tensor1D): tf.Tensor2D {
   return (head.layout === "out-in" ? tf.gather(head.t, ids) : swapLast(tf.gather(head.t, ids, 1))) as tf.Tensor2D;
@@ -75,9 +80,8 @@ type GradOptions = { invTemp: number; chunkRows: number; vocabBlock: number; wit
  * alive: for a 151k vocabulary, ≈ 120 MB instead of a 545 MB transposed head.
  */
 function headGrad(h: tf.Tensor2D, lse: tf.Tensor1D, targets: tf.Tensor1D, dy: tf.Tensor1D, head: Weight, o: GradOptions) {
-  const rows = h.shape[0];
   const vocab = weightDims(head).outDim;
-  const chunks = Array.from({ length: Math.ceil(rows / o.chunkRows) }, (_, c) => [c * o.chunkRows, Math.min(o.chunkRows, rows - c * o.chunkRows)]);
+  const chunks = rowChunks(h.shape[0], o.chunkRows);
   const scale = tf.tidy(() => dy.mul(o.invTemp).reshape([-1, 1])); // [M, 1]
   const expected = chunks.map(([, m]) => tf.zeros([m, h.shape[1]])); // Σ_v p_v · W[v]
   const dW: tf.Tensor[] = [];
@@ -123,12 +127,10 @@ function headLogprobs(hidden: tf.Tensor2D, targets: tf.Tensor1D, model: QwenMode
   const head = model.weights.lmHead;
   const withHead = isTrainable(head.t);
   const invTemp = 1 / opts.temperature;
-  const rows = hidden.shape[0];
-  const starts = Array.from({ length: Math.ceil(rows / opts.chunkRows) }, (_, c) => c * opts.chunkRows);
-  const size = (start: number) => Math.min(opts.chunkRows, rows - start);
+  const chunks = rowChunks(hidden.shape[0], opts.chunkRows);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [h, save] = [args[0], args[args.length - 1]] as [tf.Tensor2D, tf.GradSaveFunc];
-    const stats = tf.concat(starts.map((s) => chunkStats(h.slice([s, 0], [size(s), -1]), targets.slice([s], [size(s)]), head, invTemp)));
+    const stats = tf.concat(chunks.map(([s, m]) => chunkStats(h.slice([s, 0], [m, -1]), targets.slice([s], [m]), head, invTemp)));
     const lse = stats.slice([0, 2], [-1, 1]).reshape([-1]);
     save([h, lse]);
     const gradFunc = (dy: tf.Tensor, [sh, slse]: tf.Tensor[]) => {

@@ -23,7 +23,7 @@ import { prepareBaseModel, splitScenarios } from "./base-model.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { evaluate, stratified, type EvalReport } from "./evaluate.ts";
 import { sampleRecords, stepMetrics, type StepMetrics } from "./metrics.ts";
-import { bestAdapterDir, bestStep, selectionScore, VALIDATION_LOG, type BestStep, type Selection } from "./select.ts";
+import { bestStep, VALIDATION_LOG, type BestStep, type Selection } from "./select.ts";
 import { rolloutOptions, trainStep, type TrainContext } from "./step.ts";
 
 export type RunEvent =
@@ -91,7 +91,7 @@ export async function trainRun(cfg: RunConfig, outDir: string, opts: RunOptions)
   try {
     const best = await trainSteps(ctx, { outDir, baseDir, train, validation }, opts);
     const selected = best.current();
-    const final: Lora = selected ? loadAdapter(bestAdapterDir(outDir), model) : lora;
+    const final: Lora = selected ? loadAdapter(best.adapterDir, model) : lora;
     try {
       if (selected) report({ kind: "info", message: `selected the adapter after step ${selected.step} of ${cfg.steps} (validation: balanced decision accuracy ${(100 * selected.score).toFixed(1)} %)` });
       saveAdapter(path.join(outDir, "adapter"), final, { baseModelDir: baseDir });
@@ -126,9 +126,9 @@ async function trainSteps(ctx: TrainContext, f: StepsInput, opts: RunOptions): P
   const valScenarios = stratified(f.validation, cfg.select.maxScenarios);
   const validate = async (done: number) => {
     const result = await runEval(ctx.policy, valScenarios, cfg, `validation after step ${done}`, opts);
-    const kept = best.record(done, result);
+    const { score, best: kept } = best.record(done, result);
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-    opts.report({ kind: "info", message: `validation after step ${done}: balanced decision accuracy ${pct(selectionScore(result))} (best: step ${kept.step}, ${pct(kept.score)})` });
+    opts.report({ kind: "info", message: `validation after step ${done}: balanced decision accuracy ${pct(score)} (best: step ${kept.step}, ${pct(kept.score)})` });
   };
   opts.report({ kind: "info", message: `model ${f.baseDir}: ${cfg.lora.targets.length} LoRA targets, ${lora.variables.reduce((a, v) => a + v.size, 0)} trainable parameters; steps ${start}..${cfg.steps - 1}` });
   if (cfg.select.every > 0 && start === 0) await validate(0);

@@ -16,6 +16,7 @@ import type { EvalReport } from "./evaluate.ts";
 /** The adapter after `step` GRPO steps scored `score` on the validation scenarios. */
 export type Selection = { step: number; score: number; report: EvalReport };
 
+const BEST_DIR = "best";
 const SELECTION_FILE = "selection.json";
 /** One line per validation eval in the run folder. */
 export const VALIDATION_LOG = "validation.jsonl";
@@ -43,16 +44,22 @@ function readSelection(dir: string): Selection | undefined {
 /** The best validated adapter of a run, kept in `outDir/best/`; every validation logged. */
 export type BestStep = {
   current(): Selection | undefined;
-  /** Logs the validation `report` taken after `step` steps; keeps `lora` if it beats the best so far. */
-  record(step: number, report: EvalReport): Selection;
+  /** Where the best adapter is saved (PEFT layout). */
+  adapterDir: string;
+  /**
+   * Logs the validation `report` taken after `step` steps and keeps `lora` if it beats the best so
+   * far; returns this validation's score and the best selection.
+   */
+  record(step: number, report: EvalReport): { score: number; best: Selection };
 };
 
 export function bestStep(outDir: string, lora: Lora, baseModelDir: string, isResume: boolean): BestStep {
-  const dir = path.join(outDir, "best");
+  const dir = path.join(outDir, BEST_DIR);
   // a best written by steps a resume redoes stays: the redo reproduces them exactly
   let best = isResume ? readSelection(dir) : undefined;
   return {
     current: () => best,
+    adapterDir: path.join(dir, "adapter"),
     record(step, report) {
       const score = selectionScore(report);
       const line = { step, score, decision_accuracy: report.decision_accuracy, task_completion: report.task_completion, over_refusal: report.over_refusal };
@@ -61,12 +68,7 @@ export function bestStep(outDir: string, lora: Lora, baseModelDir: string, isRes
         best = { step, score, report };
         saveSelection(dir, lora, best, baseModelDir);
       }
-      return best;
+      return { score, best };
     },
   };
-}
-
-/** The path of a selection's adapter in a run folder. */
-export function bestAdapterDir(outDir: string): string {
-  return path.join(outDir, "best", "adapter");
 }
