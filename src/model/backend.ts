@@ -1,7 +1,10 @@
 /**
  * The one place that picks and initialises the tfjs backend.
  * - wasm (default on CPU): XNNPACK + SIMD, ~20 GFLOP/s matmul on one core; missing kernels are
- *   registered from wasm-kernels.ts.
+ *   registered from wasm-kernels.ts. Single-threaded: tfjs-wasm's threaded build can be started
+ *   under Node (its pthread workers need file paths instead of blob: URLs, and its pool is capped
+ *   at half of `os.cpus()`), and two threads double a 1024² product (26 → 58 GFLOP/s here), but
+ *   it deadlocked in 2 of 6 tiny-model training runs (every thread asleep), so it is not used.
  * - cpu: pure-JS reference backend (slow; kept as a fallback and for kernel parity tests).
  * - webgpu: `@tensorflow/tfjs-backend-webgpu` on the `webgpu` npm package (Dawn) — optional deps,
  *   loaded on demand. - tensorflow: `@tensorflow/tfjs-node` (libtensorflow), optional.
