@@ -2,6 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/model/backend.ts";
+import { BATCH_SPLIT_MIN_MACS } from "../../src/model/wasm-kernels.ts";
 import { disposeModel, loadModel } from "../../src/model/weights.ts";
 import { generate } from "../../src/model/generate.ts";
 import { seededRng } from "../../src/util/rng.ts";
@@ -58,6 +59,29 @@ describe("wasm backend", () => {
     const onCpu = run();
     await tf.setBackend("wasm");
     expect(onWasm).toEqual(onCpu);
+  });
+
+  it("batched products, split one product at a time above BATCH_SPLIT_MIN_MACS, match the cpu backend, with gradients", async () => {
+    // [2, 3] batches of 40×50 · 50×40 (80 k multiply-adds: split) and of 4×8 · 8×5 (stay batched),
+    // through autodiff, whose gradient products are batched too; b broadcast over a's batch
+    // (forward only: tf's gradient does not reduce a broadcast batch)
+    const cases: [number[], number[]][] = [[[2, 3, 40, 50], [2, 3, 50, 40]], [[2, 3, 4, 8], [2, 3, 8, 5]], [[6, 40, 50], [1, 50, 40]]];
+    expect(40 * 50 * 40).toBeGreaterThanOrEqual(BATCH_SPLIT_MIN_MACS);
+    expect(4 * 8 * 5).toBeLessThan(BATCH_SPLIT_MIN_MACS);
+    const run = () => cases.map(([sa, sb], i) => tf.tidy(() => {
+      const a = tf.randomNormal(sa, 0, 1, "float32", 10 + i);
+      const b = tf.randomNormal(sb, 0, 1, "float32", 20 + i);
+      const w = tf.randomNormal([...sa.slice(0, -1), sb[sb.length - 1]], 0, 1, "float32", 30 + i);
+      const grads = sa[0] === sb[0] ? tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y).mul(w).sum())([a, b]) : [];
+      return [tf.matMul(a, b), ...grads].map((t) => Array.from(t.dataSync()));
+    }));
+    const before = tf.memory().numTensors;
+    const onWasm = run();
+    expect(tf.memory().numTensors).toBe(before);
+    await tf.setBackend("cpu");
+    const onCpu = run();
+    await tf.setBackend("wasm");
+    onWasm.flat().forEach((values, j) => values.forEach((v, i) => expect(v).toBeCloseTo(onCpu.flat()[j][i], 3)));
   });
 
   it("repeated generate calls leave no tensors behind", async () => {
