@@ -73,7 +73,7 @@ function splitBatchMatMul(original: tf.KernelFunc) {
     const batch = Math.max(batchA, batchB);
     const isPlain = !transposeA && !transposeB && a.dtype === "float32" && b.dtype === "float32";
     const isAligned = (batchA === batch || batchA === 1) && (batchB === batch || batchB === 1) && a.shape.length === b.shape.length;
-    if (batch === 1 || !isPlain || !isAligned || m * k * n < BATCH_SPLIT_MIN_MACS) return original(args) as tf.TensorInfo;
+    if (batch === 1 || !isPlain || !isAligned || m * k * n < BATCH_SPLIT_MIN_MACS) return original(args as never) as tf.TensorInfo;
     const outShape = [...(batchA === batch ? a : b).shape.slice(0, -2), m, n];
     const out = backend.makeOutput(outShape, "float32");
     for (let i = 0; i < batch; i++) {
