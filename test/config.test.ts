@@ -42,6 +42,10 @@ describe("RunConfig", () => {
     expect(parseRunConfig({ model: "models/Qwen2.5-0.5B-Instruct" }, "c").rollout.systemPrompt).toBe(SYSTEM_PROMPT);
     expect(parseRunConfig({ model: "m", rollout: { systemPrompt: "Be careful." } }, "c").rollout.systemPrompt).toBe("Be careful.");
   });
+  it("rejects sharePrefix together with checkpointLayers, naming both", () => {
+    expect(() => parseRunConfig({ loss: { sharePrefix: true, checkpointLayers: true } }, "c")).toThrow(/loss.sharePrefix: .*sharePrefix and checkpointLayers/);
+  });
+
   it("rejects a group size of 1 (no group-relative advantage)", () => {
     expect(() => parseRunConfig({ groupSize: 1 }, "c")).toThrow(/groupSize/);
   });

@@ -2,43 +2,59 @@
  * Episodes → tensors for the loss: left-padded ids [n, T], positions, key mask, and the flat
  * indices of the positions that predict a sampled token, with those tokens as targets. Built
  * from each episode's own `sampled` mask (recorded by the sampler), never by re-tokenising.
+ * With `sharePrefix`, the tokens every episode begins with (a group's prompt) are held once and
+ * each episode's continuation is its own part (no padding): see `SharedPrefixBatch`.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Episode } from "../rollout/rollout.ts";
 import { assert } from "../util/assert.ts";
-import type { SequenceBatch } from "./logprobs.ts";
+import { tokenBatch } from "../model/inputs.ts";
+import type { SequenceBatch, SharedPrefixBatch } from "./logprobs.ts";
 
 /** Token sequences with a training mask: rollouts, or reference transcripts for the warm start. */
 export type MaskedSequence = Pick<Episode, "tokens" | "sampled" | "logprobs">;
 
 export type TrainBatch = {
-  seq: SequenceBatch;
+  seq: SequenceBatch | SharedPrefixBatch;
   /** Per sampled token, in `predictAt` order: sampler log-prob and the episode's advantage. [M] */
   oldLogprobs: Float32Array;
   advantages: Float32Array;
   tokenCount: number; // M
 };
 
-export function buildBatch(episodes: readonly MaskedSequence[], advantages: ArrayLike<number>, padId: number): TrainBatch {
-  assert(episodes.length > 0 && episodes.length === advantages.length, `buildBatch: ${episodes.length} episodes, ${advantages.length} advantages`);
-  const t = Math.max(...episodes.map((e) => e.tokens.length));
+/**
+ * Tokens that every episode begins with and that predict no sampled token (the prediction of an
+ * episode's first sampled token stays with its continuation).
+ */
+export function sharedPrefixLength(episodes: readonly MaskedSequence[]): number {
+  const limit = Math.min(...episodes.map((e) => (e.sampled.indexOf(1) < 0 ? e.tokens.length : e.sampled.indexOf(1)) - 1));
+  const first = episodes[0].tokens;
+  for (let i = 0; i < limit; i++) if (episodes.some((e) => e.tokens[i] !== first[i])) return i;
+  return Math.max(limit, 0);
+}
+
+/** The episodes' tokens from `start` on, left-padded into one [n, T] part after `start` prefix slots. */
+function padded(episodes: readonly MaskedSequence[], advantages: ArrayLike<number>, start: number, padId: number) {
+  const t = Math.max(...episodes.map((e) => e.tokens.length - start));
   const n = episodes.length;
+  const width = start + t; // key slots: the prefix, then this part's own
   const ids = new Int32Array(n * t).fill(padId);
   const positions = new Int32Array(n * t);
-  const keyMask = new Float32Array(n * t);
+  const keyMask = new Float32Array(n * width);
   const predictAt: number[] = [];
   const targets: number[] = [];
   const oldLogprobs: number[] = [];
   const adv: number[] = [];
   episodes.forEach((e, row) => {
-    const offset = t - e.tokens.length; // left padding
-    for (let i = 0; i < e.tokens.length; i++) {
-      const flat = row * t + offset + i;
+    keyMask.fill(1, row * width, row * width + start);
+    const offset = t - (e.tokens.length - start); // left padding
+    for (let i = start; i < e.tokens.length; i++) {
+      const flat = row * t + offset + i - start;
       ids[flat] = e.tokens[i];
       positions[flat] = i;
-      keyMask[flat] = 1;
+      keyMask[row * width + start + offset + i - start] = 1;
       // the first token has no predecessor to predict it; sampled tokens never come first
-      if (e.sampled[i] && i > 0) {
+      if (e.sampled[i] && i > start) {
         predictAt.push(flat - 1);
         targets.push(e.tokens[i]);
         oldLogprobs.push(e.logprobs[i]);
@@ -46,22 +62,37 @@ export function buildBatch(episodes: readonly MaskedSequence[], advantages: Arra
       }
     }
   });
+  const seq: SequenceBatch = {
+    ids: tf.tensor2d(ids, [n, t], "int32"),
+    positions: tf.tensor2d(positions, [n, t], "int32"),
+    keyMask: tf.tensor2d(keyMask, [n, width], "float32"),
+    predictAt: tf.tensor1d(predictAt, "int32"),
+    targets: tf.tensor1d(targets, "int32"),
+  };
+  return { seq, oldLogprobs, adv };
+}
+
+export function buildBatch(episodes: readonly MaskedSequence[], advantages: ArrayLike<number>, padId: number, opts: { sharePrefix?: boolean } = {}): TrainBatch {
+  assert(episodes.length > 0 && episodes.length === advantages.length, `buildBatch: ${episodes.length} episodes, ${advantages.length} advantages`);
+  const p = opts.sharePrefix && episodes.length > 1 ? sharedPrefixLength(episodes) : 0;
+  if (p === 0) {
+    const { seq, oldLogprobs, adv } = padded(episodes, advantages, 0, padId);
+    return { seq, oldLogprobs: Float32Array.from(oldLogprobs), advantages: Float32Array.from(adv), tokenCount: oldLogprobs.length };
+  }
+  const parts = episodes.map((e, i) => padded([e], [advantages[i]], p, padId));
+  const oldLogprobs = Float32Array.from(parts.flatMap((x) => x.oldLogprobs));
   return {
-    seq: {
-      ids: tf.tensor2d(ids, [n, t], "int32"),
-      positions: tf.tensor2d(positions, [n, t], "int32"),
-      keyMask: tf.tensor2d(keyMask, [n, t], "float32"),
-      predictAt: tf.tensor1d(predictAt, "int32"),
-      targets: tf.tensor1d(targets, "int32"),
-    },
-    oldLogprobs: Float32Array.from(oldLogprobs),
-    advantages: Float32Array.from(adv),
-    tokenCount: predictAt.length,
+    seq: { prefix: tokenBatch([Array.from(episodes[0].tokens.subarray(0, p))], null), parts: parts.map((x) => x.seq) },
+    oldLogprobs,
+    advantages: Float32Array.from(parts.flatMap((x) => x.adv)),
+    tokenCount: oldLogprobs.length,
   };
 }
 
 export function disposeBatch(batch: TrainBatch): void {
-  tf.dispose(Object.values(batch.seq));
+  const seq = batch.seq;
+  if ("parts" in seq) tf.dispose([...Object.values(seq.prefix), ...seq.parts.flatMap((s) => Object.values(s))]);
+  else tf.dispose(Object.values(seq));
 }
 
 /** Splits `items` into consecutive slices of at most `size`. */

@@ -7,9 +7,13 @@
  *   lp_i = z_i[y_i] − logsumexp(z_i),  z_i = (h_i · W) / τ,   W = lm_head, C → V
  *   ∂lp_i/∂h_i = (W[:, y_i] − W · softmax(z_i)) / τ,   ∂lp_i/∂W = h_i ⊗ (onehot(y_i) − softmax(z_i)) / τ
  * Entropy H_i = −Σ p log p comes out of the same pass as a second column (no gradient).
+ * A `SharedPrefixBatch` (the episodes of one group continue the same prompt) runs the prompt
+ * once, keeps its keys and values (differentiable) and runs each continuation against them.
  */
 import * as tf from "@tensorflow/tfjs";
 import { applyWeight, isTrainable, swapLast, weightDims, type Weight } from "../model/matmul.ts";
+import type { TokenBatch } from "../model/inputs.ts";
+import { disposeCache, emptyCache } from "../model/kv-cache.ts";
 import { forward, type Adapters } from "../model/qwen.ts";
 import type { QwenModel } from "../model/weights.ts";
 import { assert } from "../util/assert.ts";
@@ -24,6 +28,13 @@ export type SequenceBatch = {
   /** The sampled token each of those positions predicts. [M] int32 */
   targets: tf.Tensor1D;
 };
+
+/**
+ * Sequences that all begin with the same `prefix` tokens (positions 0..P−1, [1, P]). Each part
+ * holds continuations: `ids` [n, T] from position P (`positions` start at P), `keyMask` over the
+ * prefix and the part's own tokens ([n, P + T]), `predictAt` indexing the part's own [n, T] grid.
+ */
+export type SharedPrefixBatch = { prefix: TokenBatch; parts: SequenceBatch[] };
 
 /**
  * `checkpoint`: recompute decoder layers in the backward pass (`ForwardInput.checkpoint`).
@@ -132,28 +143,46 @@ function headLogprobs(hidden: tf.Tensor2D, targets: tf.Tensor1D, model: QwenMode
     const [h, save] = [args[0], args[args.length - 1]] as [tf.Tensor2D, tf.GradSaveFunc];
     const stats = tf.concat(chunks.map(([s, m]) => chunkStats(h.slice([s, 0], [m, -1]), targets.slice([s], [m]), head, invTemp)));
     const lse = stats.slice([0, 2], [-1, 1]).reshape([-1]);
-    save([h, lse]);
-    const gradFunc = (dy: tf.Tensor, [sh, slse]: tf.Tensor[]) => {
+    save([h, lse, targets]); // targets too: the caller's may be gone by the backward pass
+    const gradFunc = (dy: tf.Tensor, [sh, slse, stargets]: tf.Tensor[]) => {
       const dLogprob = dy.slice([0, 0], [-1, 1]).reshape([-1]) as tf.Tensor1D; // column 1 (entropy) has no gradient
       const o = { invTemp, chunkRows: opts.chunkRows, vocabBlock: opts.vocabBlock ?? VOCAB_BLOCK, withHead };
-      return headGrad(sh as tf.Tensor2D, slse as tf.Tensor1D, targets, dLogprob, head, o);
+      return headGrad(sh as tf.Tensor2D, slse as tf.Tensor1D, stargets as tf.Tensor1D, dLogprob, head, o);
     };
     return { value: stats.slice([0, 0], [-1, 2]), gradFunc };
   }) as (...inputs: tf.Tensor[]) => tf.Tensor2D;
   return withHead ? op(hidden, head.t) : op(hidden);
 }
 
+/** Hidden states [M, C] of the positions that predict sampled tokens, in the batch's order. */
+function predictingRows(model: QwenModel, batch: SequenceBatch | SharedPrefixBatch, opts: LogprobOptions): tf.Tensor2D {
+  const c = model.config.hiddenSize;
+  const pick = (hidden: tf.Tensor, at: tf.Tensor1D) => tf.gather(hidden.reshape([-1, c]), at) as tf.Tensor2D;
+  if (!("parts" in batch)) return pick(forward(model, { ...batch, adapters: opts.adapters, checkpoint: opts.checkpoint }).hidden, batch.predictAt);
+  assert(!opts.checkpoint, "sampledLogprobs: a shared prefix is not run with gradient checkpointing");
+  const prefix = forward(model, { ...batch.prefix, cache: emptyCache(), adapters: opts.adapters });
+  const rows = batch.parts.map((part) => {
+    const n = part.ids.shape[0];
+    const cache = n === 1 ? prefix.cache! : { layers: prefix.cache!.layers.map((l) => ({ keys: l.keys.tile([n, 1, 1, 1]) as tf.Tensor4D, values: l.values.tile([n, 1, 1, 1]) as tf.Tensor4D })) };
+    const out = forward(model, { ...part, cache, adapters: opts.adapters });
+    disposeCache(out.cache!); // the prefix's keys and values are still held by the tape where it needs them
+    if (cache !== prefix.cache) disposeCache(cache);
+    return pick(out.hidden, part.predictAt);
+  });
+  disposeCache(prefix.cache!);
+  return tf.concat(rows) as tf.Tensor2D;
+}
+
 /**
- * Log-probs [M] and entropies [M] of the sampled tokens. Call inside `tf.variableGrads` for the
- * loss; the caller owns (and disposes) both results.
+ * Log-probs [M] and entropies [M] of the sampled tokens, in the batch's order (part by part for a
+ * shared prefix). Call inside `tf.variableGrads` for the loss; the caller owns (and disposes)
+ * both results.
  */
-export function sampledLogprobs(model: QwenModel, batch: SequenceBatch, opts: LogprobOptions): { logprobs: tf.Tensor1D; entropy: tf.Tensor1D } {
+export function sampledLogprobs(model: QwenModel, batch: SequenceBatch | SharedPrefixBatch, opts: LogprobOptions): { logprobs: tf.Tensor1D; entropy: tf.Tensor1D } {
   assert(opts.temperature > 0, `sampledLogprobs: temperature must be > 0, got ${opts.temperature}`);
   return tf.tidy(() => {
-    const { hidden } = forward(model, { ...batch, adapters: opts.adapters, checkpoint: opts.checkpoint });
-    const c = hidden.shape[2];
-    const rows = tf.gather(hidden.reshape([-1, c]), batch.predictAt) as tf.Tensor2D; // [M, C]
-    const stats = headLogprobs(rows, batch.targets, model, opts); // [M, 2]
+    const targets = "parts" in batch ? tf.concat(batch.parts.map((p) => p.targets)) as tf.Tensor1D : batch.targets;
+    const stats = headLogprobs(predictingRows(model, batch, opts), targets, model, opts); // [M, 2]
     const [logprobs, entropy] = tf.unstack(stats, 1) as [tf.Tensor1D, tf.Tensor1D];
     return { logprobs, entropy }; // entropy carries no gradient: gradFunc reads dy[:, 0] only
   });

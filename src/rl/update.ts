@@ -1,7 +1,8 @@
 /**
  * The update phase of a GRPO step: reference log-probs (adapters off, no tape), then
  * `updatesPerStep` Adam updates, each accumulating gradients over micro-batches of episodes so
- * activation memory is bounded by `microBatch`, not by the step's episode count. Only the LoRA
+ * activation memory is bounded by `microBatch`, not by the step's episode count (with
+ * `sharePrefix`, a micro-batch's common prompt runs once: batch.ts). Only the LoRA
  * variables are differentiated; the base weights are constants.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -19,7 +20,7 @@ export type UpdateContext = {
   trainable: Trainable;
   adam: AdamState;
   optim: AdamOptions;
-  loss: LossOptions & { updatesPerStep: number; microBatch: number; chunkRows: number; checkpointLayers?: boolean };
+  loss: LossOptions & { updatesPerStep: number; microBatch: number; chunkRows: number; checkpointLayers?: boolean; sharePrefix?: boolean };
   temperature: number;
   padId: number;
 };
@@ -50,7 +51,7 @@ export function accumulate(vars: readonly tf.Variable[], batches: TrainBatch[], 
 
 export function policyUpdate(ctx: UpdateContext, episodes: readonly MaskedSequence[], advantages: Float32Array): UpdateStats {
   const groups = chunked(episodes.map((_, i) => i), ctx.loss.microBatch);
-  const batches = groups.map((idx) => buildBatch(idx.map((i) => episodes[i]), idx.map((i) => advantages[i]), ctx.padId));
+  const batches = groups.map((idx) => buildBatch(idx.map((i) => episodes[i]), idx.map((i) => advantages[i]), ctx.padId, { sharePrefix: ctx.loss.sharePrefix }));
   const tokens = batches.reduce((a, b) => a + b.tokenCount, 0);
   const lpOptions = { temperature: ctx.temperature, chunkRows: ctx.loss.chunkRows };
   const refs = ctx.loss.klCoef > 0

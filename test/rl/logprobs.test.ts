@@ -9,6 +9,7 @@ import { tokenBatch } from "../../src/model/inputs.ts";
 import type { Layout } from "../../src/model/matmul.ts";
 import { forward, lmHead, type Adapters } from "../../src/model/qwen.ts";
 import { disposeModel, linearKey, loadModel, trainableCopy, type QwenModel } from "../../src/model/weights.ts";
+import { buildBatch, disposeBatch, sharedPrefixLength } from "../../src/rl/batch.ts";
 import { sampledLogprobs, type SequenceBatch } from "../../src/rl/logprobs.ts";
 import { policyLoss } from "../../src/rl/loss.ts";
 import { expectClose } from "../helpers/expect-close.ts";
@@ -129,6 +130,37 @@ describe.each(LAYOUTS)("sampledLogprobs, weights stored %s", (layout) => {
     }
     tf.dispose(weights);
     disposeModel(full.model);
+  });
+
+  it("a shared prefix (run once, continuations unpadded) gives the same log-probs and gradients as full sequences, and leaks nothing", () => {
+    // three episodes continuing the same 5-token prompt, sampled tokens (1) and a tool reply (0)
+    const episode = (rest: number[], sampled: number[]) => {
+      const tokens = [3, 4, 5, 6, 7, ...rest];
+      return { tokens: Int32Array.from(tokens), sampled: Uint8Array.from([0, 0, 0, 0, 0, ...sampled]), logprobs: new Float32Array(tokens.length) };
+    };
+    const episodes = [episode([30, 31, 32], [1, 1, 1]), episode([40, 41, 42, 43, 44], [1, 1, 0, 1, 1]), episode([50], [1])];
+    expect(sharedPrefixLength(episodes)).toBe(4); // position 4 predicts the first sampled token
+    const before = tf.memory().numTensors;
+    const weights = tf.tensor1d([0.5, -1, 2, 1, -0.3, 0.8, 1.5, -2]);
+    const run = (sharePrefix: boolean) => {
+      const b = buildBatch(episodes, [1, 2, 3], 0, { sharePrefix });
+      expect("parts" in b.seq).toBe(sharePrefix);
+      const lp = () => sampledLogprobs(model, b.seq, { temperature: TEMPERATURE, chunkRows: 4, adapters }).logprobs;
+      const values = tf.tidy(() => Array.from(lp().dataSync()));
+      const { value, grads } = tf.variableGrads(() => lp().mul(weights).sum() as tf.Scalar, vars);
+      const out = { values, advantages: Array.from(b.advantages), grads: vars.map((v) => Array.from(grads[v.name].dataSync())) };
+      tf.dispose([value, ...Object.values(grads)]);
+      disposeBatch(b);
+      return out;
+    };
+    const plain = run(false);
+    const shared = run(true);
+    expect(shared.values.length).toBe(8);
+    expect(shared.advantages).toEqual(plain.advantages);
+    expectClose(shared.values, plain.values, { atol: 1e-5 });
+    shared.grads.forEach((g, i) => expectClose(g, plain.grads[i], { atol: 1e-6, rtol: 1e-4 }));
+    tf.dispose(weights);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it("the policy-loss gradient matches central finite differences", () => {

@@ -36,8 +36,8 @@ beforeAll(async () => ({ model, tokenizer } = await loadTinyModel()));
 afterAll(() => disposeModel(model));
 
 describe("trainStep", () => {
-  it("two steps change every LoRA variable, keep every base weight bit-identical and leak no tensors", async () => {
-    const cfg = withLength(config());
+  it.each([false, true])("two steps change every LoRA variable, keep every base weight bit-identical and leak no tensors (sharePrefix %s)", async (sharePrefix) => {
+    const cfg = withLength(config({ loss: { microBatch: 2, sharePrefix } }));
     const lora = createLora(model, cfg.lora, cfg.seed);
     const adam = createAdam(lora.variables);
     const ctx: TrainContext = { policy: { model, tokenizer, adapters: lora.adapters }, lora, adam, cfg, scoreOptions: { components: [lengthReward] } };
