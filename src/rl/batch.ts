@@ -3,7 +3,7 @@
  * indices of the positions that predict a sampled token, with those tokens as targets. Built
  * from each episode's own `sampled` mask (recorded by the sampler), never by re-tokenising.
  * With `sharePrefix`, the tokens every episode begins with (a group's prompt) are held once and
- * each episode's continuation is its own part (no padding): see `SharedPrefixBatch`.
+ * the continuations go into parts of similar length (`lengthBuckets`): see `SharedPrefixBatch`.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Episode } from "../rollout/rollout.ts";
@@ -31,6 +31,28 @@ export function sharedPrefixLength(episodes: readonly MaskedSequence[]): number 
   const first = episodes[0].tokens;
   for (let i = 0; i < limit; i++) if (episodes.some((e) => e.tokens[i] !== first[i])) return i;
   return Math.max(limit, 0);
+}
+
+/**
+ * Groups sequence indices into parts of similar length, shortest first, so that padding each part
+ * to its longest adds at most `slack` of its real tokens: fewer, larger passes (per-kernel cost
+ * dominates small ones) without paying for a long tail of padding.
+ */
+export function lengthBuckets(lengths: readonly number[], slack = 0.25): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
+  const parts: number[][] = [];
+  let sum = 0;
+  for (const i of order) {
+    const part = parts[parts.length - 1];
+    if (part && lengths[i] * (part.length + 1) <= (1 + slack) * (sum + lengths[i])) {
+      part.push(i);
+      sum += lengths[i];
+    } else {
+      parts.push([i]);
+      sum = lengths[i];
+    }
+  }
+  return parts;
 }
 
 /** The episodes' tokens from `start` on, left-padded into one [n, T] part after `start` prefix slots. */
@@ -79,7 +101,7 @@ export function buildBatch(episodes: readonly MaskedSequence[], advantages: Arra
     const { seq, oldLogprobs, adv } = padded(episodes, advantages, 0, padId);
     return { seq, oldLogprobs: Float32Array.from(oldLogprobs), advantages: Float32Array.from(adv), tokenCount: oldLogprobs.length };
   }
-  const parts = episodes.map((e, i) => padded([e], [advantages[i]], p, padId));
+  const parts = lengthBuckets(episodes.map((e) => e.tokens.length - p)).map((idx) => padded(idx.map((i) => episodes[i]), idx.map((i) => advantages[i]), p, padId));
   const oldLogprobs = Float32Array.from(parts.flatMap((x) => x.oldLogprobs));
   return {
     seq: { prefix: tokenBatch([Array.from(episodes[0].tokens.subarray(0, p))], null), parts: parts.map((x) => x.seq) },

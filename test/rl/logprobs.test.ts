@@ -9,7 +9,7 @@ import { tokenBatch } from "../../src/model/inputs.ts";
 import type { Layout } from "../../src/model/matmul.ts";
 import { forward, lmHead, type Adapters } from "../../src/model/qwen.ts";
 import { disposeModel, linearKey, loadModel, trainableCopy, type QwenModel } from "../../src/model/weights.ts";
-import { buildBatch, disposeBatch, sharedPrefixLength } from "../../src/rl/batch.ts";
+import { buildBatch, disposeBatch, lengthBuckets, sharedPrefixLength } from "../../src/rl/batch.ts";
 import { sampledLogprobs, type SequenceBatch } from "../../src/rl/logprobs.ts";
 import { policyLoss } from "../../src/rl/loss.ts";
 import { expectClose } from "../helpers/expect-close.ts";
@@ -57,6 +57,15 @@ function naive(model: QwenModel): { logprobs: tf.Tensor1D; entropy: tf.Tensor1D 
 }
 
 const LAYOUTS: Layout[] = ["in-out", "out-in"];
+
+describe("lengthBuckets", () => {
+  it("groups similar lengths, shortest first, padding at most 25 % of a part's tokens", () => {
+    // 10, 11, 12 pad to 36 ≤ 1.25·33; adding 95 would pad to 380 > 1.25·128; 95, 100 pad to 200 ≤ 1.25·195
+    expect(lengthBuckets([10, 100, 12, 11, 95])).toEqual([[0, 3, 2], [4, 1]]);
+    expect(lengthBuckets([5])).toEqual([[0]]);
+    expect(lengthBuckets([4, 6, 2])).toEqual([[2], [0, 1]]); // the shared-prefix test below pads a part
+  });
+});
 
 describe.each(LAYOUTS)("sampledLogprobs, weights stored %s", (layout) => {
   let model: QwenModel;
@@ -132,7 +141,7 @@ describe.each(LAYOUTS)("sampledLogprobs, weights stored %s", (layout) => {
     disposeModel(full.model);
   });
 
-  it("a shared prefix (run once, continuations unpadded) gives the same log-probs and gradients as full sequences, and leaks nothing", () => {
+  it("a shared prefix (run once, continuations in length buckets) gives the same log-probs and gradients as full sequences, and leaks nothing", () => {
     // three episodes continuing the same 5-token prompt, sampled tokens (1) and a tool reply (0)
     const episode = (rest: number[], sampled: number[]) => {
       const tokens = [3, 4, 5, 6, 7, ...rest];
@@ -141,13 +150,13 @@ describe.each(LAYOUTS)("sampledLogprobs, weights stored %s", (layout) => {
     const episodes = [episode([30, 31, 32], [1, 1, 1]), episode([40, 41, 42, 43, 44], [1, 1, 0, 1, 1]), episode([50], [1])];
     expect(sharedPrefixLength(episodes)).toBe(4); // position 4 predicts the first sampled token
     const before = tf.memory().numTensors;
-    const weights = tf.tensor1d([0.5, -1, 2, 1, -0.3, 0.8, 1.5, -2]);
     const run = (sharePrefix: boolean) => {
-      const b = buildBatch(episodes, [1, 2, 3], 0, { sharePrefix });
+      const b = buildBatch(episodes, [1, -2, 3], 0, { sharePrefix });
       expect("parts" in b.seq).toBe(sharePrefix);
       const lp = () => sampledLogprobs(model, b.seq, { temperature: TEMPERATURE, chunkRows: 4, adapters }).logprobs;
       const values = tf.tidy(() => Array.from(lp().dataSync()));
-      const { value, grads } = tf.variableGrads(() => lp().mul(weights).sum() as tf.Scalar, vars);
+      // Σ A·lp: the advantages come in the batch's own token order
+      const { value, grads } = tf.variableGrads(() => lp().mul(tf.tensor1d(b.advantages)).sum() as tf.Scalar, vars);
       const out = { values, advantages: Array.from(b.advantages), grads: vars.map((v) => Array.from(grads[v.name].dataSync())) };
       tf.dispose([value, ...Object.values(grads)]);
       disposeBatch(b);
@@ -155,11 +164,11 @@ describe.each(LAYOUTS)("sampledLogprobs, weights stored %s", (layout) => {
     };
     const plain = run(false);
     const shared = run(true);
-    expect(shared.values.length).toBe(8);
-    expect(shared.advantages).toEqual(plain.advantages);
-    expectClose(shared.values, plain.values, { atol: 1e-5 });
+    // parts [episode 2], [episodes 0, 1]: the same tokens, in part order
+    const order = (xs: number[]) => [...xs.slice(7), ...xs.slice(0, 7)]; // episode 2 has the last of 8 tokens
+    expect(shared.advantages).toEqual(order(plain.advantages));
+    expectClose(shared.values, order(plain.values), { atol: 1e-5 });
     shared.grads.forEach((g, i) => expectClose(g, plain.grads[i], { atol: 1e-6, rtol: 1e-4 }));
-    tf.dispose(weights);
     expect(tf.memory().numTensors).toBe(before);
   });
 
