@@ -35,6 +35,8 @@ export type WarmStartOptions = {
   systemPrompt?: string;
   microBatch: number;
   chunkRows: number;
+  /** Run each micro-batch's common prefix once (batch.ts); with the warm start's mixed scenarios, often just the system prompt. */
+  sharePrefix?: boolean;
   checkpointLayers?: boolean;
 };
 
@@ -72,7 +74,7 @@ export async function warmStart(
         const episodeRng = seededRng(Math.floor(rng.next() * 2 ** 32));
         return referenceEpisode(tok, scenario, drawBehaviour(opts.mix, rng), { rng: episodeRng, pYes: opts.pYes, maxTurns: opts.maxTurns, systemPrompt: opts.systemPrompt });
       });
-      const batches = chunked(episodes, opts.microBatch).map((es) => buildBatch(es, es.map(() => 0), tok.padTokenId));
+      const batches = chunked(episodes, opts.microBatch).map((es) => buildBatch(es, es.map(() => 0), tok.padTokenId, { sharePrefix: opts.sharePrefix }));
       const tokens = batches.reduce((a, b) => a + b.tokenCount, 0);
       const { grads, scalars } = accumulate(target.variables, batches, (b) => ({
         loss: sampledLogprobs(model, b.seq, { temperature: 1, chunkRows: opts.chunkRows, adapters, checkpoint: opts.checkpointLayers }).logprobs.sum().neg().div(tokens) as tf.Scalar,

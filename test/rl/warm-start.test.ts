@@ -72,6 +72,18 @@ describe("warmStart", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it("with sharePrefix (micro-batches of 4 sharing the system prompt) the same losses as without", async () => {
+    const opts = { ...OPTS, train: "lora" as const, steps: 2, microBatch: 4 };
+    const losses = async (sharePrefix: boolean) => {
+      const target = warmTarget(model, { ...opts, sharePrefix });
+      const out: number[] = [];
+      await warmStart(target, tokenizer, train, { ...opts, sharePrefix }, (_, loss) => void out.push(loss));
+      target.dispose();
+      return out;
+    };
+    expectClose(await losses(true), await losses(false), { atol: 1e-4 });
+  });
+
   it('"lora" trains only the adapters', async () => {
     const opts = { ...OPTS, train: "lora" as const, steps: 3 };
     const base = modelTensors(model.weights).map((t) => t.dataSync().slice());
