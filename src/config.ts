@@ -56,6 +56,7 @@ export const WarmStartConfig = z.strictObject({
   train: z.enum(["all", "lora"]).default("all").describe('"all" fine-tunes every weight (the tiny model starts from random weights, and a LoRA over frozen random embeddings learns slowly); "lora" trains a rank-`rank` LoRA and merges it (for a real checkpoint)'),
   steps: int(0).default(300).describe("supervised steps on reference episodes before RL (0 = none); the result is cached next to the model"),
   batchSize: int(1).default(8).describe("reference episodes per supervised step"),
+  microBatch: int(1).default(1).describe("reference episodes per forward/backward pass of the warm start (its own: on wasm, 1 is fastest for its mixed scenarios); loss.sharePrefix applies when above 1"),
   lr: z.number().positive().default(5e-3).describe("peak learning rate of the warm start (10 warm-up steps, then a linear decay to 10 %)"),
   rank: int(1).default(32).describe('rank of the warm-start LoRA when train is "lora"'),
   mix: z

@@ -37,7 +37,8 @@ export function splitScenarios(cfg: RunConfig): { train: Scenario[]; evalSet: Sc
 }
 
 function warmStartKey(cfg: RunConfig, baseDir: string): string {
-  const shaping = { baseDir: path.resolve(baseDir), warmStart: cfg.warmStart, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch: cfg.loss.microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix ? { sharePrefix: true } : {}) }, version: 4 };
+  const { microBatch, ...warm } = cfg.warmStart; // microBatch is keyed with the other loss settings
+  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 4 };
   return crypto.createHash("sha256").update(JSON.stringify(shaping)).digest("hex").slice(0, 12);
 }
 
@@ -53,7 +54,7 @@ export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[
   const model = loadModel(baseDir);
   const tokenizer = await loadTokenizer(baseDir);
   const ws = cfg.warmStart;
-  const opts = { ...ws, seed: cfg.seed, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, microBatch: cfg.loss.microBatch, chunkRows: cfg.loss.chunkRows, checkpointLayers: cfg.loss.checkpointLayers, sharePrefix: cfg.loss.sharePrefix };
+  const opts = { ...ws, seed: cfg.seed, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, chunkRows: cfg.loss.chunkRows, checkpointLayers: cfg.loss.checkpointLayers, sharePrefix: cfg.loss.sharePrefix };
   const target = warmTarget(model, opts);
   const tmp = `${warmDir}.tmp-${process.pid}`;
   try {

@@ -75,7 +75,7 @@ describe("warmStart", () => {
   it("with sharePrefix (micro-batches of 4 sharing the system prompt) the same losses as without", async () => {
     const opts = { ...OPTS, train: "lora" as const, steps: 2, microBatch: 4 };
     const losses = async (sharePrefix: boolean) => {
-      const target = warmTarget(model, { ...opts, sharePrefix });
+      const target = warmTarget(model, opts);
       const out: number[] = [];
       await warmStart(target, tokenizer, train, { ...opts, sharePrefix }, (_, loss) => void out.push(loss));
       target.dispose();
