@@ -86,6 +86,7 @@ export const RunConfig = z
     scenariosPerStep: int(1).default(4).describe("scenarios per step, drawn from the train split"),
     groupSize: int(2).default(8).describe("episodes per scenario (G)"),
     balanceLabels: z.boolean().default(true).describe("draw each step's scenarios in turn from each user label (benign / malicious / sensitive) instead of uniformly, so the rarest label still gets steps"),
+    labelWeights: z.strictObject({ benign: int(0).default(1), malicious: int(0).default(1), sensitive: int(0).default(1) }).prefault({}).describe("with balanceLabels: how many turns each label gets in the cycle (1/2/1: two malicious draws for each benign and each sensitive one)"),
     rollout: RolloutConfig.prefault({}),
     lora: LoraOptions.prefault({}),
     optim: OptimConfig.prefault({}),

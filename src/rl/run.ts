@@ -36,16 +36,19 @@ export type RunResult = { before: EvalReport; after: EvalReport; outDir: string;
 
 /**
  * `scenariosPerStep` distinct train scenarios for `step`, drawn from (seed, step) alone. With
- * `balanceLabels` the draws cycle through the user labels present (benign, malicious, sensitive),
- * so a rare label is not starved of steps; otherwise they are uniform over the split.
+ * `balanceLabels` the draws cycle through the user labels present (benign, malicious, sensitive;
+ * each `labelWeights[label]` times per cycle), so a rare label is not starved of steps;
+ * otherwise they are uniform over the split.
  */
-export function scenariosForStep(train: readonly Scenario[], cfg: Pick<RunConfig, "seed" | "scenariosPerStep" | "balanceLabels">, step: number): Scenario[] {
+export function scenariosForStep(train: readonly Scenario[], cfg: Pick<RunConfig, "seed" | "scenariosPerStep" | "balanceLabels" | "labelWeights">, step: number): Scenario[] {
   const rng = seededRng(cfg.seed, step, 0x5ce);
   const pools = cfg.balanceLabels
-    ? LABELS.map((l) => train.filter((s) => s.user === l)).filter((p) => p.length > 0)
+    ? LABELS.flatMap((l) => Array.from({ length: cfg.labelWeights[l] }, () => train.filter((s) => s.user === l))).filter((p) => p.length > 0)
     : [[...train]];
+  if (pools.length === 0) throw new Error("labelWeights: every label with training scenarios has weight 0");
   const picked: Scenario[] = [];
-  for (let i = 0; picked.length < Math.min(cfg.scenariosPerStep, train.length); i++) {
+  const count = Math.min(cfg.scenariosPerStep, new Set(pools.flat()).size);
+  for (let i = 0; picked.length < count; i++) {
     const pool = pools[(i + step) % pools.length].filter((s) => !picked.includes(s));
     if (pool.length > 0) picked.push(pool[randInt(rng, pool.length)]);
   }

@@ -16,7 +16,7 @@ import { disposeModel, modelTensors, type QwenModel } from "../../src/model/weig
 import type { RewardComponent } from "../../src/reward/reward.ts";
 import { createAdam, disposeAdam } from "../../src/rl/adam.ts";
 import { splitScenarios } from "../../src/rl/base-model.ts";
-import { trainRun } from "../../src/rl/run.ts";
+import { scenariosForStep, trainRun } from "../../src/rl/run.ts";
 import type { EvalReport } from "../../src/rl/evaluate.ts";
 import { selectionScore } from "../../src/rl/select.ts";
 import { trainStep, type TrainContext } from "../../src/rl/step.ts";
@@ -156,5 +156,24 @@ describe("selectionScore", () => {
     const report = { decision_accuracy: { benign: 0.9, malicious: 0.3, sensitive: null } } as unknown as EvalReport;
     expect(selectionScore(report)).toBeCloseTo(0.6, 12);
     expect(selectionScore({ decision_accuracy: { benign: 1, malicious: 0.5, sensitive: 0 } } as unknown as EvalReport)).toBeCloseTo(0.5, 12);
+  });
+});
+
+describe("scenariosForStep", () => {
+  const train = splitScenarios(config()).train;
+  const labels = (cfg: RunConfig, step: number) => scenariosForStep(train, cfg, step).map((s) => s.user).sort();
+  it("with equal label weights cycles benign → malicious → sensitive, starting one further each step", () => {
+    const cfg = config({ scenariosPerStep: 4 });
+    expect(labels(cfg, 0)).toEqual(["benign", "benign", "malicious", "sensitive"]);
+    expect(labels(cfg, 1)).toEqual(["benign", "malicious", "malicious", "sensitive"]);
+    expect(labels(cfg, 2)).toEqual(["benign", "malicious", "sensitive", "sensitive"]);
+  });
+
+  it("labelWeights 1/2/1 with 4 scenarios gives every step one benign, two malicious, one sensitive; weight 0 drops a label", () => {
+    const cfg = config({ scenariosPerStep: 4, labelWeights: { malicious: 2 } });
+    for (let step = 0; step < 6; step++) expect(labels(cfg, step)).toEqual(["benign", "malicious", "malicious", "sensitive"]);
+    const picked = scenariosForStep(train, config({ scenariosPerStep: 4, labelWeights: { sensitive: 0 } }), 0);
+    expect(picked.every((s) => s.user !== "sensitive")).toBe(true);
+    expect(new Set(picked).size).toBe(4); // distinct scenarios
   });
 });
