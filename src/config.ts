@@ -49,6 +49,7 @@ export const LossConfig = z.strictObject({
   chunkRows: int(1).default(256).describe("sampled positions per LM-head chunk when computing log-probs"),
   scaleByStd: z.boolean().default(true).describe("divide each group's advantages by its reward standard deviation (GRPO); false: mean-centred only (Dr. GRPO)"),
   checkpointLayers: z.boolean().default(false).describe("gradient checkpointing: recompute each decoder layer in the backward pass instead of keeping its activations (one layer's activations in memory instead of all; ≈ one more forward of compute). For models whose update would not fit otherwise"),
+  aggregate: z.enum(["token", "sequence"]).default("token").describe('how the step\'s tokens are averaged: "token" = over all sampled tokens (DAPO; long episodes weigh more), "sequence" = per episode, then over episodes (GRPO; a short refusal weighs as much as a four-turn verification)'),
   sharePrefix: z.boolean().default(false).describe("in each micro-batch, run the tokens all its episodes begin with (a group's prompt) once, and the episodes' continuations against it, batched by similar length: with microBatch = groupSize, the prompt is computed once per group instead of once per episode (smoke model: update −25 % vs microBatch 1). Holds a micro-batch's activations at once; not with checkpointLayers"),
 });
 

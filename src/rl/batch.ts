@@ -19,6 +19,8 @@ export type TrainBatch = {
   /** Per sampled token, in `predictAt` order: sampler log-prob and the episode's advantage. [M] */
   oldLogprobs: Float32Array;
   advantages: Float32Array;
+  /** Per sampled token, in `predictAt` order: how many sampled tokens its episode has. [M] */
+  episodeTokens: Float32Array;
   tokenCount: number; // M
 };
 
@@ -67,7 +69,9 @@ function padded(episodes: readonly MaskedSequence[], advantages: ArrayLike<numbe
   const targets: number[] = [];
   const oldLogprobs: number[] = [];
   const adv: number[] = [];
+  const lengths: number[] = [];
   episodes.forEach((e, row) => {
+    const sampledCount = e.sampled.reduce((a, b) => a + b, 0);
     keyMask.fill(1, row * width, row * width + start);
     const offset = t - (e.tokens.length - start); // left padding
     for (let i = start; i < e.tokens.length; i++) {
@@ -81,6 +85,7 @@ function padded(episodes: readonly MaskedSequence[], advantages: ArrayLike<numbe
         targets.push(e.tokens[i]);
         oldLogprobs.push(e.logprobs[i]);
         adv.push(advantages[row]);
+        lengths.push(sampledCount);
       }
     }
   });
@@ -91,15 +96,15 @@ function padded(episodes: readonly MaskedSequence[], advantages: ArrayLike<numbe
     predictAt: tf.tensor1d(predictAt, "int32"),
     targets: tf.tensor1d(targets, "int32"),
   };
-  return { seq, oldLogprobs, adv };
+  return { seq, oldLogprobs, adv, lengths };
 }
 
 export function buildBatch(episodes: readonly MaskedSequence[], advantages: ArrayLike<number>, padId: number, opts: { sharePrefix?: boolean } = {}): TrainBatch {
   assert(episodes.length > 0 && episodes.length === advantages.length, `buildBatch: ${episodes.length} episodes, ${advantages.length} advantages`);
   const p = opts.sharePrefix && episodes.length > 1 ? sharedPrefixLength(episodes) : 0;
   if (p === 0) {
-    const { seq, oldLogprobs, adv } = padded(episodes, advantages, 0, padId);
-    return { seq, oldLogprobs: Float32Array.from(oldLogprobs), advantages: Float32Array.from(adv), tokenCount: oldLogprobs.length };
+    const { seq, oldLogprobs, adv, lengths } = padded(episodes, advantages, 0, padId);
+    return { seq, oldLogprobs: Float32Array.from(oldLogprobs), advantages: Float32Array.from(adv), episodeTokens: Float32Array.from(lengths), tokenCount: oldLogprobs.length };
   }
   const parts = lengthBuckets(episodes.map((e) => e.tokens.length - p)).map((idx) => padded(idx.map((i) => episodes[i]), idx.map((i) => advantages[i]), p, padId));
   const oldLogprobs = Float32Array.from(parts.flatMap((x) => x.oldLogprobs));
@@ -107,6 +112,7 @@ export function buildBatch(episodes: readonly MaskedSequence[], advantages: Arra
     seq: { prefix: tokenBatch([Array.from(episodes[0].tokens.subarray(0, p))], null), parts: parts.map((x) => x.seq) },
     oldLogprobs,
     advantages: Float32Array.from(parts.flatMap((x) => x.adv)),
+    episodeTokens: Float32Array.from(parts.flatMap((x) => x.lengths)),
     tokenCount: oldLogprobs.length,
   };
 }

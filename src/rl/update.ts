@@ -20,7 +20,7 @@ export type UpdateContext = {
   trainable: Trainable;
   adam: AdamState;
   optim: AdamOptions;
-  loss: LossOptions & { updatesPerStep: number; microBatch: number; chunkRows: number; checkpointLayers?: boolean; sharePrefix?: boolean };
+  loss: LossOptions & { updatesPerStep: number; microBatch: number; chunkRows: number; checkpointLayers?: boolean; sharePrefix?: boolean; aggregate?: "token" | "sequence" };
   temperature: number;
   padId: number;
 };
@@ -65,6 +65,8 @@ export function policyUpdate(ctx: UpdateContext, episodes: readonly MaskedSequen
         const out = policyLoss({
           logprobs, oldLogprobs: tf.tensor1d(b.oldLogprobs), advantages: tf.tensor1d(b.advantages),
           refLogprobs: refs ? tf.tensor1d(refs[i]) : undefined,
+          // per-sequence mean: each of the step's episodes weighs 1/N, spread over its own tokens
+          weights: ctx.loss.aggregate === "sequence" ? tf.tensor1d(b.episodeTokens.map((n) => 1 / (n * episodes.length))) : undefined,
         }, { ...ctx.loss, tokenCount: tokens });
         // each term is a per-micro-batch sum over the step's token count: they add up to step means
         return { loss: out.loss, extra: [out.kl, out.clipFraction, entropy.sum().div(Math.max(tokens, 1))] };

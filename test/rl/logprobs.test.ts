@@ -157,7 +157,7 @@ describe.each(LAYOUTS)("sampledLogprobs, weights stored %s", (layout) => {
       const values = tf.tidy(() => Array.from(lp().dataSync()));
       // Σ A·lp: the advantages come in the batch's own token order
       const { value, grads } = tf.variableGrads(() => lp().mul(tf.tensor1d(b.advantages)).sum() as tf.Scalar, vars);
-      const out = { values, advantages: Array.from(b.advantages), grads: vars.map((v) => Array.from(grads[v.name].dataSync())) };
+      const out = { values, advantages: Array.from(b.advantages), episodeTokens: Array.from(b.episodeTokens), grads: vars.map((v) => Array.from(grads[v.name].dataSync())) };
       tf.dispose([value, ...Object.values(grads)]);
       disposeBatch(b);
       return out;
@@ -167,6 +167,8 @@ describe.each(LAYOUTS)("sampledLogprobs, weights stored %s", (layout) => {
     // parts [episode 2], [episodes 0, 1]: the same tokens, in part order
     const order = (xs: number[]) => [...xs.slice(7), ...xs.slice(0, 7)]; // episode 2 has the last of 8 tokens
     expect(shared.advantages).toEqual(order(plain.advantages));
+    expect(plain.episodeTokens).toEqual([3, 3, 3, 4, 4, 4, 4, 1]); // each token knows its episode's sampled count
+    expect(shared.episodeTokens).toEqual(order(plain.episodeTokens));
     expectClose(shared.values, order(plain.values), { atol: 1e-5 });
     shared.grads.forEach((g, i) => expectClose(g, plain.grads[i], { atol: 1e-6, rtol: 1e-4 }));
     expect(tf.memory().numTensors).toBe(before);

@@ -42,6 +42,14 @@ describe("policyLoss", () => {
     const g = tf.grad((x: tf.Tensor) => policyLoss({ logprobs: x as tf.Tensor1D, oldLogprobs: t([-1, -2, -0.5]), advantages: t([1, -2, 4]) }, { clipEpsilon: 0.2, klCoef: 0 }).loss)(lp);
     expectClose(g.arraySync(), [-1 / 3, 2 / 3, -4 / 3], { atol: 1e-6 });
   });
+  it("per-sequence weights (aggregate \"sequence\"): at ratio 1 the loss is −(mean over episodes of A) and a token's gradient −A_i/(N·n_i)", () => {
+    // episode 1: one token, A = 2; episode 2: three tokens, A = −1; N = 2
+    const lp = t([-1, -2, -0.5, -3]);
+    const inputs = (x: tf.Tensor) => ({ logprobs: x as tf.Tensor1D, oldLogprobs: t([-1, -2, -0.5, -3]), advantages: t([2, -1, -1, -1]), weights: t([1 / 2, 1 / 6, 1 / 6, 1 / 6]) });
+    expect(policyLoss(inputs(lp), { clipEpsilon: 0.2, klCoef: 0 }).loss.dataSync()[0]).toBeCloseTo(-(2 + -1) / 2, 6);
+    const g = tf.grad((x: tf.Tensor) => policyLoss(inputs(x), { clipEpsilon: 0.2, klCoef: 0 }).loss)(lp);
+    expectClose(g.arraySync(), [-1, 1 / 6, 1 / 6, 1 / 6], { atol: 1e-6 });
+  });
   it("clips: a ratio above 1+ε with positive advantage stops the gradient", () => {
     const old = t([0, 0]);
     const lp = t([Math.log(1.5), Math.log(0.9)]); // ratios 1.5 (clipped at 1.2) and 0.9
