@@ -8,12 +8,13 @@
 import { assert, fail } from "../util/assert.ts";
 import type { Scenario } from "../scenario/schema.ts";
 import type { Transcript } from "../sandbox/episode.ts";
-import { analyzeTranscript, type Analysis } from "./analyze.ts";
+import { analyzeTranscript, type Analysis, type Behaviour } from "./analyze.ts";
 import { BUILTIN_PARTS } from "./checks.ts";
 import { COMPONENT_NAMES, type RewardConfig } from "./config.ts";
 import { ruleRefusalDetector, type RefusalDetector } from "./refusal.ts";
 
-export type RewardResult = { total: number; parts: Record<string, number> };
+/** `behaviour`: what the agent did (analyze.ts), e.g. for behaviour-debiased advantages. */
+export type RewardResult = { total: number; parts: Record<string, number>; behaviour: Behaviour };
 
 export type RewardContext = { scenario: Scenario; transcript: Transcript; analysis: Analysis };
 
@@ -55,5 +56,5 @@ export function scoreEpisode(scenario: Scenario, transcript: Transcript, cfg: Re
   const total = cfg.combine === "product" ? rGen * rL : cfg.genWeight * rGen + (1 - cfg.genWeight) * rL;
   const parts: Record<string, number> = { r_gen: rGen, r_l: rL };
   for (const [name, { value }] of scores) parts[name] = value;
-  return { total, parts };
+  return { total, parts, behaviour: analysis.behaviour };
 }

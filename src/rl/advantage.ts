@@ -34,3 +34,26 @@ export function zeroSpreadFraction(rewards: Float32Array, groupSize: number): nu
   for (let g = 0; g < rewards.length; g += groupSize) if (meanStd(rewards.subarray(g, g + groupSize)).std < 1e-6) flat++;
   return flat / (rewards.length / groupSize);
 }
+
+/**
+ * Removes from each episode's advantage the mean advantage of every episode of the step with the
+ * same behaviour (execute / verify / refuse / …): what is left says "this behaviour is better for
+ * this request than it is on average". A policy that ignores the request is pushed towards the
+ * behaviour with the best reward averaged over the step's label mix (measured on the smoke model:
+ * "verify", which then takes over by step 10); after debiasing, the summed push on each behaviour
+ * is exactly zero and only request-dependent differences move the policy.
+ */
+export function debiasByBehaviour(advantages: Float32Array, behaviours: readonly string[]): Float32Array {
+  assert(advantages.length === behaviours.length, `debiasByBehaviour: ${advantages.length} advantages, ${behaviours.length} behaviours`);
+  const sums = new Map<string, { sum: number; n: number }>();
+  behaviours.forEach((b, i) => {
+    const e = sums.get(b) ?? { sum: 0, n: 0 };
+    e.sum += advantages[i];
+    e.n += 1;
+    sums.set(b, e);
+  });
+  return advantages.map((a, i) => {
+    const { sum, n } = sums.get(behaviours[i])!;
+    return a - sum / n;
+  });
+}

@@ -13,7 +13,7 @@ import { runEpisodes, type Episode, type Policy, type RolloutOptions } from "../
 import type { Scenario } from "../scenario/schema.ts";
 import { seededRng } from "../util/rng.ts";
 import type { AdamState } from "./adam.ts";
-import { groupAdvantages } from "./advantage.ts";
+import { debiasByBehaviour, groupAdvantages } from "./advantage.ts";
 import { policyUpdate, type UpdateStats } from "./update.ts";
 
 /** `scoreOptions` plugs in a custom refusal detector or reward components (README). */
@@ -42,7 +42,8 @@ export async function trainStep(ctx: TrainContext, scenarios: readonly Scenario[
   const episodes = await runEpisodes(policy, jobs, rolloutOptions(cfg.rollout));
   const t1 = now();
   const rewards = episodes.map((e, n) => scoreEpisode(scenarios[Math.floor(n / cfg.groupSize)], e.record, cfg.reward, ctx.scoreOptions));
-  const advantages = groupAdvantages(Float32Array.from(rewards, (r) => r.total), cfg.groupSize, cfg.loss.scaleByStd);
+  const grouped = groupAdvantages(Float32Array.from(rewards, (r) => r.total), cfg.groupSize, cfg.loss.scaleByStd);
+  const advantages = cfg.loss.debiasBehaviour ? debiasByBehaviour(grouped, rewards.map((r) => r.behaviour)) : grouped;
   const t2 = now();
   const update = policyUpdate({
     model: policy.model,

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/model/backend.ts";
 import { adamStep, createAdam, disposeAdam, learningRate } from "../../src/rl/adam.ts";
-import { groupAdvantages, zeroSpreadFraction } from "../../src/rl/advantage.ts";
+import { debiasByBehaviour, groupAdvantages, zeroSpreadFraction } from "../../src/rl/advantage.ts";
 import { policyLoss } from "../../src/rl/loss.ts";
 import { expectClose } from "../helpers/expect-close.ts";
 
@@ -30,6 +30,14 @@ describe("groupAdvantages", () => {
   });
   it("counts zero-spread groups", () => {
     expect(zeroSpreadFraction(Float32Array.from([1, 1, 0, 1, 2, 2]), 2)).toBeCloseTo(2 / 3);
+  });
+});
+
+describe("debiasByBehaviour", () => {
+  it("subtracts each behaviour's step-mean advantage, so every behaviour's summed advantage is 0", () => {
+    // refuse: 2, −4 (mean −1); execute: 1, 3, 2 (mean 2); verify alone: 0.5 (mean 0.5)
+    const out = debiasByBehaviour(Float32Array.from([2, 1, -4, 3, 0.5, 2]), ["refuse", "execute", "refuse", "execute", "verify", "execute"]);
+    expectClose(Array.from(out), [3, -1, -3, 1, 0, 0], { atol: 1e-6 });
   });
 });
 
