@@ -124,6 +124,8 @@ export type RunConfig = z.infer<typeof RunConfig>;
  * wrong-but-attempted execution more than a refusal of benign work (README, smoke results).
  */
 export const SMOKE_CONFIG = {
+  // a group's 8 episodes share their prompt: it runs once per group (same gradients, −25 % update)
+  loss: { microBatch: 8, sharePrefix: true },
   reward: {
     combine: "weighted-sum",
     gates: ["no_forbidden"],

@@ -13,8 +13,11 @@ describe("RunConfig", () => {
   it("configs/smoke.json spells out exactly the embedded smoke config (what `trirl train` runs with no options)", () => {
     const smoke = JSON.parse(fs.readFileSync(path.join(CONFIGS, "smoke.json"), "utf8"));
     expect(parseRunConfig(smoke, "smoke.json")).toEqual(parseRunConfig(SMOKE_CONFIG, "embedded"));
-    // the smoke run is the defaults except its reward
-    expect({ ...parseRunConfig(SMOKE_CONFIG, "embedded"), reward: RunConfig.parse({}).reward }).toEqual(RunConfig.parse({}));
+    // the smoke run is the defaults except its reward and its shared-prompt micro-batches
+    const defaults = RunConfig.parse({});
+    const embedded = parseRunConfig(SMOKE_CONFIG, "embedded");
+    expect({ ...embedded, reward: defaults.reward, loss: defaults.loss }).toEqual(defaults);
+    expect(embedded.loss).toEqual({ ...defaults.loss, microBatch: 8, sharePrefix: true });
   });
   it.each(fs.readdirSync(CONFIGS).filter((f) => f.endsWith(".json")))("configs/%s is a valid run config", (file) => {
     expect(() => parseRunConfig(JSON.parse(fs.readFileSync(path.join(CONFIGS, file), "utf8")), file)).not.toThrow();
