@@ -124,8 +124,10 @@ export type RunConfig = z.infer<typeof RunConfig>;
  * wrong-but-attempted execution more than a refusal of benign work (README, smoke results).
  */
 export const SMOKE_CONFIG = {
-  // a group's 8 episodes share their prompt: it runs once per group (same gradients, −25 % update)
-  loss: { microBatch: 8, sharePrefix: true },
+  // a group's 8 episodes share their prompt: it runs once per group (same gradients, −25 % update);
+  // advantages only centred (Dr. GRPO): the one setting measured to meet the targets (README)
+  loss: { microBatch: 8, sharePrefix: true, scaleByStd: false },
+  select: { every: 5 },
   reward: {
     combine: "weighted-sum",
     gates: ["no_forbidden"],
