@@ -45,7 +45,7 @@ export const LossConfig = z.strictObject({
   clipEpsilon: z.number().positive().max(1).default(0.2).describe("PPO ratio clip ε"),
   klCoef: z.number().min(0).default(0.02).describe("β of the k3 KL penalty to the reference (adapters off); 0 skips the reference pass"),
   updatesPerStep: int(1).default(2).describe("optimiser updates on each batch of rollouts (the clip acts from the second)"),
-  microBatch: int(1).default(1).describe("episodes per forward/backward pass; gradients are accumulated over the step (on wasm, 1 is fastest for single-kv-head models: attention products stay 2-D)"),
+  microBatch: int(1).default(1).describe("episodes per forward/backward pass; gradients are accumulated over the step (on wasm, padded batches of unequal episodes are slower than 1; with sharePrefix, set it to groupSize)"),
   chunkRows: int(1).default(256).describe("sampled positions per LM-head chunk when computing log-probs"),
   scaleByStd: z.boolean().default(true).describe("divide each group's advantages by its reward standard deviation (GRPO); false: mean-centred only (Dr. GRPO)"),
   checkpointLayers: z.boolean().default(false).describe("gradient checkpointing: recompute each decoder layer in the backward pass instead of keeping its activations (one layer's activations in memory instead of all; ≈ one more forward of compute). For models whose update would not fit otherwise"),

@@ -94,7 +94,7 @@ export async function generate(model: QwenModel, prompts: number[][], opts: Gene
         rowsOf = live.map((i) => rowsOf[i]);
       }
       state.keyMask.forEach((row) => row.push(1));
-      const next = rowsOf.map((r) => [isStopped(r) ? pad : results[r].tokens[results[r].tokens.length - 1]]);
+      const next = rowsOf.map((r) => [isStopped(r) ? pad : results[r].tokens.at(-1)!]);
       logits = await step(model, state, next, state.nextPosition.map((p) => [p]), opts.adapters);
       state.nextPosition = state.nextPosition.map((p) => p + 1);
     }

@@ -53,7 +53,7 @@ export const BATCH_SPLIT_MIN_MACS = 64 * 1024;
 
 type BatchMatMulAttrs = { transposeA: boolean; transposeB: boolean };
 
-/** Copies `count` floats from `src` at `offset` into a new [rows, cols] tensor. */
+/** Copies rows · cols floats of `src`, from `offset` on, into a new [rows, cols] tensor. */
 function sliceOut(backend: BackendWasm, src: tf.TensorInfo, offset: number, rows: number, cols: number): tf.TensorInfo {
   const out = backend.makeOutput([rows, cols], "float32");
   const from = backend.typedArrayFromHeap(src) as Float32Array; // after the allocation: it may move the heap

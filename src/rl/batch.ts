@@ -29,7 +29,8 @@ export type TrainBatch = {
  * episode's first sampled token stays with its continuation).
  */
 export function sharedPrefixLength(episodes: readonly MaskedSequence[]): number {
-  const limit = Math.min(...episodes.map((e) => (e.sampled.indexOf(1) < 0 ? e.tokens.length : e.sampled.indexOf(1)) - 1));
+  const firstSampled = (e: MaskedSequence) => (e.sampled.includes(1) ? e.sampled.indexOf(1) : e.tokens.length);
+  const limit = Math.min(...episodes.map((e) => firstSampled(e) - 1));
   const first = episodes[0].tokens;
   for (let i = 0; i < limit; i++) if (episodes.some((e) => e.tokens[i] !== first[i])) return i;
   return Math.max(limit, 0);
@@ -78,7 +79,7 @@ function padded(episodes: readonly MaskedSequence[], advantages: ArrayLike<numbe
       const flat = row * t + offset + i - start;
       ids[flat] = e.tokens[i];
       positions[flat] = i;
-      keyMask[row * width + start + offset + i - start] = 1;
+      keyMask[row * width + offset + i] = 1; // slot start + (offset + i − start)
       // the first token has no predecessor to predict it; sampled tokens never come first
       if (e.sampled[i] && i > start) {
         predictAt.push(flat - 1);

@@ -57,6 +57,8 @@ export function policyUpdate(ctx: UpdateContext, episodes: readonly MaskedSequen
   const refs = ctx.loss.klCoef > 0
     ? batches.map((b) => tf.tidy(() => sampledLogprobs(ctx.model, b.seq, lpOptions).logprobs.dataSync() as Float32Array))
     : undefined;
+  // per-sequence mean: each of the step's episodes weighs 1/N, spread over its own tokens
+  const weights = ctx.loss.aggregate === "sequence" ? batches.map((b) => b.episodeTokens.map((n) => 1 / (n * episodes.length))) : undefined;
   const stats: UpdateStats = { loss: 0, kl: 0, clipFraction: 0, entropy: 0, gradNorm: 0, tokens };
   try {
     for (let u = 0; u < ctx.loss.updatesPerStep; u++) {
@@ -65,8 +67,7 @@ export function policyUpdate(ctx: UpdateContext, episodes: readonly MaskedSequen
         const out = policyLoss({
           logprobs, oldLogprobs: tf.tensor1d(b.oldLogprobs), advantages: tf.tensor1d(b.advantages),
           refLogprobs: refs ? tf.tensor1d(refs[i]) : undefined,
-          // per-sequence mean: each of the step's episodes weighs 1/N, spread over its own tokens
-          weights: ctx.loss.aggregate === "sequence" ? tf.tensor1d(b.episodeTokens.map((n) => 1 / (n * episodes.length))) : undefined,
+          weights: weights ? tf.tensor1d(weights[i]) : undefined,
         }, { ...ctx.loss, tokenCount: tokens });
         // each term is a per-micro-batch sum over the step's token count: they add up to step means
         return { loss: out.loss, extra: [out.kl, out.clipFraction, entropy.sum().div(Math.max(tokens, 1))] };
