@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { parseRunConfig, SMOKE_CONFIG, type RunConfig } from "../config.ts";
 import { loadAdapter } from "../lora/peft.ts";
 import { disposeLora } from "../lora/lora.ts";
@@ -15,6 +15,7 @@ import { loadTokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
 import { splitScenarios } from "../rl/base-model.ts";
 import { evaluate, stratified, type EvalReport } from "../rl/evaluate.ts";
+import { defaultThreads, startPool, type Pool } from "../rl/pool.ts";
 import { trainRun } from "../rl/run.ts";
 import { rolloutOptions } from "../rl/step.ts";
 import { backendOption } from "./model.ts";
@@ -30,7 +31,7 @@ function readConfigFile(file: string | undefined): unknown {
   }
 }
 
-type TrainOptions = { config?: string; out?: string; resume?: string; steps?: number; backend?: BackendName };
+type TrainOptions = { config?: string; out?: string; resume?: string; steps?: number; backend?: BackendName; threads: number };
 
 async function trainCommand(opts: TrainOptions) {
   const isResume = opts.resume !== undefined;
@@ -43,7 +44,7 @@ async function trainCommand(opts: TrainOptions) {
   if (isResume && opts.steps !== undefined) fs.writeFileSync(source!, `${JSON.stringify(cfg, null, 2)}\n`);
   const progress = createProgress(process.stderr);
   progress.line(`trirl train → ${outDir}${isResume ? " (resuming)" : ""}`);
-  const result = await trainRun(cfg, outDir, { isResume, report: progress.event });
+  const result = await trainRun(cfg, outDir, { isResume, report: progress.event, threads: opts.threads });
   progress.line(comparisonTable(result.before, result.after));
   if (result.selected) progress.line(`after = the adapter of step ${result.selected.step} of ${cfg.steps}, the best on validation (${outDir}/validation.jsonl)`);
   printJson({ out: outDir, selected_step: result.selected?.step ?? cfg.steps, eval_before: result.before, eval_after: result.after });
@@ -67,23 +68,39 @@ function comparisonTable(before: EvalReport, after: EvalReport): string {
   return [`eval on ${after.scenarios} held-out scenarios`, `${"".padEnd(30)} before      after`, ...lines].join("\n");
 }
 
-type EvalOptions = { model: string; adapter?: string; scenarios?: string; split: "train" | "validation" | "test"; maxScenarios: number; temperature: number; seed: number; backend: BackendName };
+type EvalOptions = { model: string; adapter?: string; scenarios?: string; split: "train" | "validation" | "test"; maxScenarios: number; temperature: number; seed: number; backend: BackendName; threads: number };
 
 async function evalCommand(opts: EvalOptions) {
   await initBackend(opts.backend);
+  const pool = await startPool(opts.threads, opts.backend);
+  try {
+    await evalWith(pool, opts);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function evalWith(pool: Pool, opts: EvalOptions) {
   const dir = opts.model === "tiny" ? ensureTinyModel() : opts.model;
   const cfg = parseRunConfig({ model: dir, scenarios: opts.scenarios, seed: opts.seed, eval: { split: opts.split, maxScenarios: opts.maxScenarios, temperature: opts.temperature } }, "trirl eval options");
+  await pool.load(dir);
   const model = loadModel(dir);
   const tokenizer = await loadTokenizer(dir);
   const lora = opts.adapter ? loadAdapter(opts.adapter, model) : undefined;
   const scenarios = stratified(splitScenarios(cfg).evalSet, cfg.eval.maxScenarios);
   const progress = createProgress(process.stderr);
   const { report } = await evaluate({ model, tokenizer, adapters: lora?.adapters }, scenarios,
-    { rollout: rolloutOptions(cfg.rollout, cfg.eval.temperature), reward: cfg.reward, seed: cfg.seed, batchSize: 32 },
+    { rollout: rolloutOptions(cfg.rollout, cfg.eval.temperature), reward: cfg.reward, seed: cfg.seed, batchSize: 32, pool, lora },
     (done, total) => progress.event({ kind: "progress", phase: "eval", done, total }));
   printJson(report);
   if (lora) disposeLora(lora);
   disposeModel(model);
+}
+
+/** Threads share rollouts and gradients (wasm / cpu): the same numbers, less wall time, a model copy per thread. */
+function threadsOption(): Option {
+  return new Option("--threads <n>", "threads sharing the work, each with its own copy of the model (wasm and cpu backends; results do not depend on it)")
+    .argParser(parseIntOption("--threads", 1)).default(defaultThreads(), `${defaultThreads()}: one per core, at most 4`);
 }
 
 export function registerTrainCommands(program: Command): void {
@@ -95,6 +112,7 @@ export function registerTrainCommands(program: Command): void {
     .option("--resume <dir>", "continue a killed run from its folder's last checkpoint")
     .option("--steps <n>", "override the number of GRPO steps", parseIntOption("--steps", 1))
     .addOption(backendOption().default(undefined))
+    .addOption(threadsOption())
     .action(trainCommand);
   program
     .command("eval")
@@ -107,5 +125,6 @@ export function registerTrainCommands(program: Command): void {
     .option("--temperature <t>", "0 = greedy", parseFloatOption("--temperature", 0), 0)
     .option("--seed <n>", "seed of the sandbox's check answers", parseIntOption("--seed", 0), 0)
     .addOption(backendOption())
+    .addOption(threadsOption())
     .action(evalCommand);
 }

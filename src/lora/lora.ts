@@ -111,16 +111,30 @@ export function disposeLora(lora: Lora): void {
   lora.variables.forEach((v) => v.dispose());
 }
 
+/** One training forward's LoRA dropout: the rate and a seed per adapted module (in adapter order). */
+export type DropoutDraw = { rate: number; seeds: number[] };
+
+/** Draws one training forward's dropout seeds from `rng`; undefined without dropout (rate 0). */
+export function drawDropout(lora: Lora, rng: Rng): DropoutDraw | undefined {
+  const rate = lora.config.dropout;
+  if (rate === 0) return undefined;
+  return { rate, seeds: [...lora.adapters.keys()].map(() => Math.floor(rng.next() * 2 ** 32)) };
+}
+
+/** `adapters` with each term dropping inputs of its LoRA branch by its own seed; unchanged without a draw. */
+export function applyDropout(adapters: Adapters, draw: DropoutDraw | undefined): Adapters {
+  if (!draw) return adapters;
+  if (draw.seeds.length !== adapters.size) throw new Error(`dropout: ${draw.seeds.length} seeds for ${adapters.size} adapted modules`);
+  const out = new Map<string, LoraTerm>();
+  [...adapters].forEach(([key, term], i) => out.set(key, { ...term, dropout: { rate: draw.rate, seed: draw.seeds[i] } }));
+  return out;
+}
+
 /**
  * The adapters for one training forward: each term drops inputs of its LoRA branch with its own
  * seed drawn from `rng`, so a step is reproducible from the run seed. Without dropout (rate 0)
  * this is `lora.adapters` itself. Sampling and evaluation use `lora.adapters` (no dropout).
  */
 export function withDropout(lora: Lora, rng: Rng): Adapters {
-  const rate = lora.config.dropout;
-  if (rate === 0) return lora.adapters;
-  const out = new Map<string, LoraTerm>();
-  for (const [key, term] of lora.adapters)
-    out.set(key, { ...term, dropout: { rate, seed: Math.floor(rng.next() * 2 ** 32) } });
-  return out;
+  return applyDropout(lora.adapters, drawDropout(lora, rng));
 }

@@ -1,7 +1,8 @@
 /**
  * Batched generation with a KV cache: left-pads the prompts, prefills once, then decodes one
  * token per row per step, reading back only the last position's logits ([B, V], never [B, T, V]).
- * Each row has its own RNG so a row's tokens do not depend on what else is in the batch.
+ * Each row has its own RNG and the padded width is aligned (`PAD_ALIGN`), so a row's tokens and
+ * log-probs do not depend on what else is in the batch, to the bit.
  * Rows stop at a stop id (the stop token is kept) or after `maxNewTokens`; once a quarter of the
  * batch has stopped, the stopped rows are dropped from the cache (`compact`).
  */
@@ -27,6 +28,15 @@ export type Generation = {
   logprobs: number[]; // sampler log-prob of each new token
   finish: "stop" | "length";
 };
+
+/**
+ * The padded width is a multiple of this, so a row's padding modulo the SIMD width depends on the
+ * row alone: the wasm softmax sums 4-float lanes, and padding that shifted a row's keys across
+ * lanes changed its sums in the last bit. With it (and wasm-kernels.ts splitting every batched
+ * product), a row's tokens and log-probs are bit-identical whatever batch it is in — tested, and
+ * what lets rollouts split over threads (rl/pool.ts). 4 is enough here; 16 leaves a margin.
+ */
+export const PAD_ALIGN = 16;
 
 type DecodeState = { cache: KvCache; keyMask: number[][]; nextPosition: number[] };
 
@@ -63,7 +73,7 @@ function compact(state: DecodeState, keep: number[]): void {
 export async function generate(model: QwenModel, prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
   assert(prompts.length > 0 && prompts.every((p) => p.length > 0), "generate: every prompt needs at least one token");
   assert(opts.rngs.length === prompts.length, `generate: ${opts.rngs.length} rngs for ${prompts.length} prompts`);
-  const width = Math.max(...prompts.map((p) => p.length));
+  const width = Math.ceil(Math.max(...prompts.map((p) => p.length)) / PAD_ALIGN) * PAD_ALIGN;
   const pad = opts.padId ?? 0;
   const ids = prompts.map((p) => [...Array(width - p.length).fill(pad), ...p]);
   const keyMask = prompts.map((p) => [...Array(width - p.length).fill(0), ...Array(p.length).fill(1)]);

@@ -10,10 +10,13 @@
  *   bumps its reference count, as the cpu and webgl backends do.
  * - BatchMatMul with batch dimensions: the wasm kernel hands only single products to XNNPACK
  *   (~26 GFLOP/s here) and multiplies batches in a plain loop (~2 GFLOP/s). Attention is a batch
- *   of products ([B, kv heads] of them), and it was half of a prefill's time. Large enough
- *   products are now copied out and multiplied one at a time by the single-product path; small
- *   ones (a decode step's attention) stay in the loop, where a call per product would cost more
- *   than it saves.
+ *   of products ([B, kv heads] of them), and it was half of a prefill's time. Every product of a
+ *   plain (untransposed) batch is now copied out and multiplied alone by the single-product path.
+ *   Large ones gain ~10× (a call costs ~30 µs: break-even near 65 k multiply-adds); a decode
+ *   step's small ones cost about the same either way (a smoke step's generate phase measured
+ *   3.4–3.6 s both ways). Always splitting also makes a sequence's numbers independent of the
+ *   batch it shares: the loop's tiling depended on the batch's padding, and a lone row took the
+ *   single-product path anyway, so rollouts split over threads (rl/pool.ts) match exactly.
  * Parity with the `cpu` backend is tested in test/model/backend.test.ts.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -45,12 +48,6 @@ function identity(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
-/**
- * Multiply-adds per product from which one call per product beats the batched loop: at ~30 µs a
- * call and ~2 vs ~26 GFLOP/s the break-even is ~65 k; measured on the model's attention shapes.
- */
-export const BATCH_SPLIT_MIN_MACS = 64 * 1024;
-
 type BatchMatMulAttrs = { transposeA: boolean; transposeB: boolean };
 
 /** Copies rows · cols floats of `src`, from `offset` on, into a new [rows, cols] tensor. */
@@ -73,7 +70,7 @@ function splitBatchMatMul(original: tf.KernelFunc) {
     const batch = Math.max(batchA, batchB);
     const isPlain = !transposeA && !transposeB && a.dtype === "float32" && b.dtype === "float32";
     const isAligned = (batchA === batch || batchA === 1) && (batchB === batch || batchB === 1) && a.shape.length === b.shape.length;
-    if (batch === 1 || !isPlain || !isAligned || m * k * n < BATCH_SPLIT_MIN_MACS) return original(args as never) as tf.TensorInfo;
+    if (batch === 1 || !isPlain || !isAligned) return original(args as never) as tf.TensorInfo;
     const outShape = [...(batchA === batch ? a : b).shape.slice(0, -2), m, n];
     const out = backend.makeOutput(outShape, "float32");
     for (let i = 0; i < batch; i++) {

@@ -16,6 +16,7 @@ import { builtinScenarios } from "../scenario/corpus/generate.ts";
 import { loadScenarios } from "../scenario/jsonl.ts";
 import type { Scenario } from "../scenario/schema.ts";
 import type { RunEvent } from "./run.ts";
+import { IN_PROCESS, type Pool } from "./pool.ts";
 import { warmStart, warmTarget } from "./warm-start.ts";
 
 /**
@@ -43,7 +44,8 @@ function warmStartKey(cfg: RunConfig, baseDir: string): string {
 }
 
 /** Returns the folder of the model RL starts from (and is KL-regularised towards). */
-export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[], report: (e: RunEvent) => void): Promise<string> {
+/** `pool` shares the warm start's micro-batches between threads. */
+export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[], { report, pool = IN_PROCESS }: { report: (e: RunEvent) => void; pool?: Pool }): Promise<string> {
   const baseDir = cfg.model === "tiny" ? ensureTinyModel() : cfg.model;
   if (cfg.warmStart.steps === 0) return baseDir;
   const warmDir = `${baseDir.replace(/\/+$/, "")}-warm-${warmStartKey(cfg, baseDir)}`;
@@ -51,10 +53,11 @@ export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[
     report({ kind: "info", message: `warm start: reusing ${warmDir}` });
     return warmDir;
   }
+  await pool.load(baseDir);
   const model = loadModel(baseDir);
   const tokenizer = await loadTokenizer(baseDir);
   const ws = cfg.warmStart;
-  const opts = { ...ws, seed: cfg.seed, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, chunkRows: cfg.loss.chunkRows, checkpointLayers: cfg.loss.checkpointLayers, sharePrefix: cfg.loss.sharePrefix };
+  const opts = { ...ws, seed: cfg.seed, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, chunkRows: cfg.loss.chunkRows, checkpointLayers: cfg.loss.checkpointLayers, sharePrefix: cfg.loss.sharePrefix, pool };
   const target = warmTarget(model, opts);
   const tmp = `${warmDir}.tmp-${process.pid}`;
   try {

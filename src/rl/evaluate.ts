@@ -7,13 +7,16 @@
  * - over_refusal: share of scenarios that should not be refused whose `no_over_refusal` is 0;
  * - mean_reward: mean total reward; plus r_gen (well-formed episodes) and per-category rewards.
  */
+import type * as tf from "@tensorflow/tfjs";
 import type { RewardConfig } from "../reward/config.ts";
 import { scoreEpisode, type RewardResult, type ScoreOptions } from "../reward/reward.ts";
-import { runEpisodes, type Policy, type RolloutOptions } from "../rollout/rollout.ts";
+import type { LoraConfig } from "../lora/lora.ts";
+import type { Policy, RolloutOptions } from "../rollout/rollout.ts";
 import { hasInjection, scenarioCategory } from "../scenario/category.ts";
 import type { Label, Scenario } from "../scenario/schema.ts";
 import { seededRng } from "../util/rng.ts";
 import { meanStd } from "./advantage.ts";
+import { IN_PROCESS, type Pool } from "./pool.ts";
 
 export type EvalReport = {
   scenarios: number;
@@ -85,7 +88,11 @@ export function stratified(scenarios: readonly Scenario[], max: number): Scenari
   return out;
 }
 
-export type EvalOptions = { rollout: RolloutOptions; reward: RewardConfig; seed: number; batchSize: number; scoreOptions?: ScoreOptions };
+/** `pool` shares the rollouts between threads; `lora` is then the adapters the policy samples with. */
+export type EvalOptions = {
+  rollout: RolloutOptions; reward: RewardConfig; seed: number; batchSize: number; scoreOptions?: ScoreOptions;
+  pool?: Pool; lora?: { config: LoraConfig; variables: readonly tf.Variable[] };
+};
 
 /** Runs and scores one episode per scenario; `onProgress(done, total)` after each batch. */
 export async function evaluate(policy: Policy, scenarios: readonly Scenario[], opts: EvalOptions, onProgress?: (done: number, total: number) => void): Promise<{ report: EvalReport; scored: Scored[] }> {
@@ -93,7 +100,8 @@ export async function evaluate(policy: Policy, scenarios: readonly Scenario[], o
   for (let start = 0; start < scenarios.length; start += opts.batchSize) {
     const part = scenarios.slice(start, start + opts.batchSize);
     // fixed per-scenario seeds: before/after evaluations see the same check answers
-    const episodes = await runEpisodes(policy, part.map((scenario, i) => ({ scenario, rng: seededRng(opts.seed, 1_000_003, start + i) })), opts.rollout);
+    const jobs = part.map((scenario, i) => ({ scenario, rng: seededRng(opts.seed, 1_000_003, start + i) }));
+    const episodes = await (opts.pool ?? IN_PROCESS).runEpisodes(policy, jobs, opts.rollout, opts.lora);
     episodes.forEach((e, i) => scored.push({ scenario: part[i], reward: scoreEpisode(part[i], e.record, opts.reward, opts.scoreOptions) }));
     onProgress?.(scored.length, scenarios.length);
   }

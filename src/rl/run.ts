@@ -23,6 +23,7 @@ import { prepareBaseModel, splitScenarios } from "./base-model.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { evaluate, stratified, type EvalReport } from "./evaluate.ts";
 import { sampleRecords, stepMetrics, type StepMetrics } from "./metrics.ts";
+import { startPool, type Pool } from "./pool.ts";
 import { bestStep, VALIDATION_LOG, type BestStep, type Selection } from "./select.ts";
 import { rolloutOptions, trainStep, type TrainContext } from "./step.ts";
 
@@ -64,33 +65,48 @@ function truncateLog(file: string, end: number): void {
   fs.writeFileSync(file, kept.map((l) => `${l}\n`).join(""));
 }
 
-async function runEval(policy: Policy, scenarios: readonly Scenario[], cfg: RunConfig, label: string, run: RunOptions): Promise<EvalReport> {
-  const opts = { rollout: rolloutOptions(cfg.rollout, cfg.eval.temperature), reward: cfg.reward, seed: cfg.seed, batchSize: 32, scoreOptions: run.scoreOptions };
+type Sampler = { policy: Policy; lora?: Lora; pool: Pool };
+
+async function runEval({ policy, lora, pool }: Sampler, scenarios: readonly Scenario[], cfg: RunConfig, label: string, run: RunOptions): Promise<EvalReport> {
+  const opts = { rollout: rolloutOptions(cfg.rollout, cfg.eval.temperature), reward: cfg.reward, seed: cfg.seed, batchSize: 32, scoreOptions: run.scoreOptions, pool, lora };
   const { report: out } = await evaluate(policy, scenarios, opts, (done, total) => run.report({ kind: "progress", phase: `eval ${label}`, done, total }));
   return out;
 }
 
-export type RunOptions = { isResume: boolean; report: (e: RunEvent) => void; scoreOptions?: ScoreOptions };
+/** `threads`: this thread plus workers to share rollouts and gradients with (pool.ts); the results do not depend on it. */
+export type RunOptions = { isResume: boolean; report: (e: RunEvent) => void; scoreOptions?: ScoreOptions; threads?: number };
 
 export async function trainRun(cfg: RunConfig, outDir: string, opts: RunOptions): Promise<RunResult> {
   const { report } = opts;
-  report({ kind: "info", message: `backend ${await initBackend(cfg.backend)}` });
+  const backend = await initBackend(cfg.backend);
+  const pool = await startPool(opts.threads ?? 1, cfg.backend);
+  report({ kind: "info", message: `backend ${backend}, ${pool.threads} thread${pool.threads > 1 ? "s" : ""}` });
+  try {
+    return await trainWith(pool, cfg, outDir, opts);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function trainWith(pool: Pool, cfg: RunConfig, outDir: string, opts: RunOptions): Promise<RunResult> {
+  const { report } = opts;
   fs.mkdirSync(path.join(outDir, "samples"), { recursive: true });
   if (!opts.isResume) writeJson(path.join(outDir, "config.json"), cfg);
   const { train, evalSet, validation } = splitScenarios(cfg);
-  const baseDir = await prepareBaseModel(cfg, train, report);
+  const baseDir = await prepareBaseModel(cfg, train, { report, pool });
+  await pool.load(baseDir);
   const model = loadModel(baseDir);
   const tokenizer = await loadTokenizer(baseDir);
   const evalScenarios = stratified(evalSet, cfg.eval.maxScenarios);
   const beforePath = path.join(outDir, "eval_before.json");
   const before = opts.isResume && fs.existsSync(beforePath)
     ? (JSON.parse(fs.readFileSync(beforePath, "utf8")) as EvalReport)
-    : await runEval({ model, tokenizer }, evalScenarios, cfg, "before", opts);
+    : await runEval({ policy: { model, tokenizer }, pool }, evalScenarios, cfg, "before", opts);
   writeJson(beforePath, before);
 
   const lora = createLora(model, cfg.lora, cfg.seed);
   const adam = createAdam(lora.variables);
-  const ctx: TrainContext = { policy: { model, tokenizer, adapters: lora.adapters }, lora, adam, cfg, scoreOptions: opts.scoreOptions };
+  const ctx: TrainContext = { policy: { model, tokenizer, adapters: lora.adapters }, lora, adam, cfg, pool, scoreOptions: opts.scoreOptions };
   try {
     const best = await trainSteps(ctx, { outDir, baseDir, train, validation }, opts);
     const selected = best.current();
@@ -98,7 +114,7 @@ export async function trainRun(cfg: RunConfig, outDir: string, opts: RunOptions)
     try {
       if (selected) report({ kind: "info", message: `selected the adapter after step ${selected.step} of ${cfg.steps} (validation: balanced decision accuracy ${(100 * selected.score).toFixed(1)} %)` });
       saveAdapter(path.join(outDir, "adapter"), final, { baseModelDir: baseDir });
-      const after = await runEval({ model, tokenizer, adapters: final.adapters }, evalScenarios, cfg, "after", opts);
+      const after = await runEval({ policy: { model, tokenizer, adapters: final.adapters }, lora: final, pool }, evalScenarios, cfg, "after", opts);
       writeJson(path.join(outDir, "eval_after.json"), after);
       return { before, after, outDir, selected };
     } finally {
@@ -128,7 +144,7 @@ async function trainSteps(ctx: TrainContext, f: StepsInput, opts: RunOptions): P
   const best = bestStep(f.outDir, lora, f.baseDir, opts.isResume);
   const valScenarios = stratified(f.validation, cfg.select.maxScenarios);
   const validate = async (done: number) => {
-    const result = await runEval(ctx.policy, valScenarios, cfg, `validation after step ${done}`, opts);
+    const result = await runEval({ policy: ctx.policy, lora, pool: ctx.pool! }, valScenarios, cfg, `validation after step ${done}`, opts);
     const { score, best: kept } = best.record(done, result);
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
     opts.report({ kind: "info", message: `validation after step ${done}: balanced decision accuracy ${pct(score)} (best: step ${kept.step}, ${pct(kept.score)})` });

@@ -18,8 +18,9 @@ import { referenceEpisode } from "../rollout/reference.ts";
 import type { Decision, Scenario } from "../scenario/schema.ts";
 import { randInt, seededRng, type Rng } from "../util/rng.ts";
 import { adamStep, createAdam, disposeAdam } from "./adam.ts";
-import { buildBatch, chunked, disposeBatch } from "./batch.ts";
-import { sampledLogprobs } from "./logprobs.ts";
+import { chunked } from "./batch.ts";
+import { sampledTokens } from "./gradients.ts";
+import { IN_PROCESS, type Pool, type TargetSpec } from "./pool.ts";
 import { accumulate } from "./update.ts";
 
 export type WarmStartOptions = {
@@ -38,6 +39,8 @@ export type WarmStartOptions = {
   /** Run each micro-batch's common prefix once (batch.ts); with the warm start's mixed scenarios, often just the system prompt. */
   sharePrefix?: boolean;
   checkpointLayers?: boolean;
+  /** Threads to share each step's micro-batches with (pool.ts); default this one only. */
+  pool?: Pool;
 };
 
 function drawBehaviour(mix: Record<Decision, number>, rng: Rng): Decision {
@@ -46,16 +49,16 @@ function drawBehaviour(mix: Record<Decision, number>, rng: Rng): Decision {
 }
 
 /** The weights a warm start trains: `model` with `adapters` is the model being fitted. */
-export type WarmTarget = { model: QwenModel; adapters?: Adapters; variables: tf.Variable[]; dispose(): void };
+export type WarmTarget = { model: QwenModel; adapters?: Adapters; variables: tf.Variable[]; spec: TargetSpec; dispose(): void };
 
 /** A trainable copy of every weight, or a fresh LoRA over the frozen base. */
 export function warmTarget(base: QwenModel, opts: Pick<WarmStartOptions, "train" | "rank" | "seed">): WarmTarget {
   if (opts.train === "all") {
     const full = trainableCopy(base);
-    return { model: full.model, variables: full.variables, dispose: () => disposeModel(full.model) };
+    return { model: full.model, variables: full.variables, spec: { kind: "all" }, dispose: () => disposeModel(full.model) };
   }
   const lora = createLora(base, { rank: opts.rank, alpha: opts.rank, dropout: 0, targets: [...LINEAR_NAMES] }, opts.seed);
-  return { model: base, adapters: lora.adapters, variables: lora.variables, dispose: () => disposeLora(lora) };
+  return { model: base, adapters: lora.adapters, variables: lora.variables, spec: { kind: "lora", config: lora.config }, dispose: () => disposeLora(lora) };
 }
 
 /** Fits `target` to reference episodes; `onStep(step, loss)` after each step. */
@@ -63,7 +66,7 @@ export async function warmStart(
   target: WarmTarget, tok: Tokenizer, scenarios: readonly Scenario[], opts: WarmStartOptions,
   onStep?: (step: number, loss: number) => void | Promise<void>,
 ): Promise<void> {
-  const { model, adapters } = target;
+  const pool = opts.pool ?? IN_PROCESS;
   const adam = createAdam(target.variables);
   const optim = { lr: opts.lr, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, maxGradNorm: 1, warmupSteps: Math.min(10, opts.steps), decaySteps: opts.steps };
   try {
@@ -74,16 +77,19 @@ export async function warmStart(
         const episodeRng = seededRng(Math.floor(rng.next() * 2 ** 32));
         return referenceEpisode(tok, scenario, drawBehaviour(opts.mix, rng), { rng: episodeRng, pYes: opts.pYes, maxTurns: opts.maxTurns, systemPrompt: opts.systemPrompt });
       });
-      const batches = chunked(episodes, opts.microBatch).map((es) => buildBatch(es, es.map(() => 0), tok.padTokenId, { sharePrefix: opts.sharePrefix }));
-      const tokens = batches.reduce((a, b) => a + b.tokenCount, 0);
-      const { grads, scalars } = accumulate(target.variables, batches, (b) => ({
-        loss: sampledLogprobs(model, b.seq, { temperature: 1, chunkRows: opts.chunkRows, adapters, checkpoint: opts.checkpointLayers }).logprobs.sum().neg().div(tokens) as tf.Scalar,
-        extra: [],
-      }));
-      adamStep(target.variables, grads, adam, optim);
-      tf.dispose(grads);
-      batches.forEach(disposeBatch);
-      await onStep?.(step, scalars[0]);
+      const phase = await pool.gradients(target, {
+        objective: "nll", microBatches: chunked(episodes, opts.microBatch).map((es) => ({ episodes: es, advantages: es.map(() => 0) })),
+        tokens: sampledTokens(episodes), episodeCount: episodes.length, temperature: 1, padId: tok.padTokenId,
+        chunkRows: opts.chunkRows, sharePrefix: opts.sharePrefix, checkpoint: opts.checkpointLayers,
+      });
+      try {
+        const { grads, scalars } = await accumulate(target.variables, phase.run);
+        adamStep(target.variables, grads, adam, optim);
+        tf.dispose(grads);
+        await onStep?.(step, scalars[0]);
+      } finally {
+        await phase.end();
+      }
     }
   } finally {
     disposeAdam(adam);

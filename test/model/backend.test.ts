@@ -2,7 +2,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/model/backend.ts";
-import { BATCH_SPLIT_MIN_MACS } from "../../src/model/wasm-kernels.ts";
 import { disposeModel, loadModel } from "../../src/model/weights.ts";
 import { generate } from "../../src/model/generate.ts";
 import { seededRng } from "../../src/util/rng.ts";
@@ -61,13 +60,11 @@ describe("wasm backend", () => {
     expect(onWasm).toEqual(onCpu);
   });
 
-  it("batched products, split one product at a time above BATCH_SPLIT_MIN_MACS, match the cpu backend, with gradients", async () => {
-    // [2, 3] batches of 40×50 · 50×40 (80 k multiply-adds: split) and of 4×8 · 8×5 (stay batched),
-    // through autodiff, whose gradient products are batched too; b broadcast over a's batch
+  it("batched products, split one product at a time, match the cpu backend, with gradients", async () => {
+    // [2, 3] batches of 40×50 · 50×40 and of 4×8 · 8×5, through autodiff, whose gradient products
+    // are batched (and transposed: those stay in the wasm loop) too; b broadcast over a's batch
     // (forward only: tf's gradient does not reduce a broadcast batch)
     const cases: [number[], number[]][] = [[[2, 3, 40, 50], [2, 3, 50, 40]], [[2, 3, 4, 8], [2, 3, 8, 5]], [[6, 40, 50], [1, 50, 40]]];
-    expect(40 * 50 * 40).toBeGreaterThanOrEqual(BATCH_SPLIT_MIN_MACS);
-    expect(4 * 8 * 5).toBeLessThan(BATCH_SPLIT_MIN_MACS);
     const run = () => cases.map(([sa, sb], i) => tf.tidy(() => {
       const a = tf.randomNormal(sa, 0, 1, "float32", 10 + i);
       const b = tf.randomNormal(sb, 0, 1, "float32", 20 + i);
@@ -94,12 +91,24 @@ describe("wasm backend", () => {
     disposeModel(model);
   });
 
-  it("a row's tokens do not depend on the rest of the batch", async () => {
+  it("a row's tokens and log-probs are bit-identical whatever else is in the batch (what lets rollouts split over threads)", async () => {
     const model = loadModel(fixtureDir("qwen3-tiny"));
-    const opts = { temperature: 1, topK: 0, topP: 1, maxNewTokens: 6, stopIds: [] };
-    const [alone] = await generate(model, [[7, 8, 9]], { ...opts, rngs: [seededRng(5)] });
-    const [, inBatch] = await generate(model, [[1, 2, 3, 4, 5, 6], [7, 8, 9]], { ...opts, rngs: [seededRng(4), seededRng(5)] });
-    expect(inBatch.tokens).toEqual(alone.tokens);
+    const prompt = (n: number, k: number) => Array.from({ length: n }, (_, i) => ((i * k) % 90) + 5);
+    const opts = { temperature: 1, topK: 0, topP: 1, maxNewTokens: 12, stopIds: [] };
+    const mine = prompt(40, 7);
+    const [alone] = await generate(model, [mine], { ...opts, rngs: [seededRng(5)] });
+    // beside a longer prompt (this row is padded), beside shorter ones, beside itself
+    for (const others of [[prompt(70, 3)], [prompt(9, 11), prompt(25, 13), prompt(3, 17)], [mine]]) {
+      const out = await generate(model, [...others, mine], { ...opts, rngs: [...others.map((_, i) => seededRng(40 + i)), seededRng(5)] });
+      expect(out.at(-1)!.tokens).toEqual(alone.tokens);
+      expect(out.at(-1)!.logprobs).toEqual(alone.logprobs);
+    }
+    // rows that stop early are dropped from the cache (compaction) without changing the others
+    const stopAt = alone.tokens[3];
+    const [first] = await generate(model, [mine], { ...opts, stopIds: [stopAt], rngs: [seededRng(5)] });
+    const crowd = [prompt(30, 3), prompt(20, 5), prompt(50, 9)];
+    const out = await generate(model, [...crowd, mine], { ...opts, stopIds: [stopAt], rngs: [...crowd.map((_, i) => seededRng(60 + i)), seededRng(5)] });
+    expect(out.at(-1)!.logprobs).toEqual(first.logprobs);
     disposeModel(model);
   });
 });
