@@ -37,9 +37,19 @@ export function splitScenarios(cfg: RunConfig): { train: Scenario[]; evalSet: Sc
   return { train, evalSet, validation };
 }
 
+/**
+ * Where the warm start of `cfg` on `baseDir` is cached: named by a hash of what shapes it.
+ * `version` goes up whenever the code computes it differently, to the bit (a cache written by
+ * older kernels would start RL from slightly different weights than a fresh clone does).
+ * 5: every batched wasm product on XNNPACK (wasm-kernels.ts).
+ */
+export function warmStartDir(cfg: RunConfig, baseDir: string): string {
+  return `${baseDir.replace(/\/+$/, "")}-warm-${warmStartKey(cfg, baseDir)}`;
+}
+
 function warmStartKey(cfg: RunConfig, baseDir: string): string {
   const { microBatch, ...warm } = cfg.warmStart; // microBatch is keyed with the other loss settings
-  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 4 };
+  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 5 };
   return crypto.createHash("sha256").update(JSON.stringify(shaping)).digest("hex").slice(0, 12);
 }
 
@@ -48,7 +58,7 @@ function warmStartKey(cfg: RunConfig, baseDir: string): string {
 export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[], { report, pool = IN_PROCESS }: { report: (e: RunEvent) => void; pool?: Pool }): Promise<string> {
   const baseDir = cfg.model === "tiny" ? ensureTinyModel() : cfg.model;
   if (cfg.warmStart.steps === 0) return baseDir;
-  const warmDir = `${baseDir.replace(/\/+$/, "")}-warm-${warmStartKey(cfg, baseDir)}`;
+  const warmDir = warmStartDir(cfg, baseDir);
   if (fs.existsSync(path.join(warmDir, "model.safetensors"))) {
     report({ kind: "info", message: `warm start: reusing ${warmDir}` });
     return warmDir;
