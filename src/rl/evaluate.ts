@@ -7,16 +7,14 @@
  * - over_refusal: share of scenarios that should not be refused whose `no_over_refusal` is 0;
  * - mean_reward: mean total reward; plus r_gen (well-formed episodes) and per-category rewards.
  */
-import type * as tf from "@tensorflow/tfjs";
 import type { RewardConfig } from "../reward/config.ts";
 import { scoreEpisode, type RewardResult, type ScoreOptions } from "../reward/reward.ts";
-import type { LoraConfig } from "../lora/lora.ts";
 import type { Policy, RolloutOptions } from "../rollout/rollout.ts";
 import { hasInjection, scenarioCategory } from "../scenario/category.ts";
 import type { Label, Scenario } from "../scenario/schema.ts";
 import { seededRng } from "../util/rng.ts";
 import { meanStd } from "./advantage.ts";
-import { IN_PROCESS, type Pool } from "./pool.ts";
+import { IN_PROCESS, type Pool, type SharedLora } from "./pool.ts";
 
 export type EvalReport = {
   scenarios: number;
@@ -91,7 +89,7 @@ export function stratified(scenarios: readonly Scenario[], max: number): Scenari
 /** `pool` shares the rollouts between threads; `lora` is then the adapters the policy samples with. */
 export type EvalOptions = {
   rollout: RolloutOptions; reward: RewardConfig; seed: number; batchSize: number; scoreOptions?: ScoreOptions;
-  pool?: Pool; lora?: { config: LoraConfig; variables: readonly tf.Variable[] };
+  pool?: Pool; lora?: SharedLora;
 };
 
 /** Runs and scores one episode per scenario; `onProgress(done, total)` after each batch. */

@@ -30,6 +30,8 @@ export type TargetSpec = { kind: "lora"; config: LoraConfig } | { kind: "all" };
 export type TargetValues = { spec: TargetSpec; values: Float32Array[] };
 
 export type EpisodeJob = { scenario: Scenario; rng: Rng };
+/** The LoRA a policy samples with, as the workers rebuild it: its shape and its variables. */
+export type SharedLora = { config: LoraConfig; variables: readonly tf.Variable[] };
 
 export type WorkerRequest =
   | { op: "load"; dir: string; backend: BackendName }
@@ -54,12 +56,12 @@ export type Pool = {
   /** Every worker loads the checkpoint in `dir`: the one this thread runs. */
   load(dir: string): Promise<void>;
   /** Episodes of `jobs`, in job order. `lora`: the adapters `policy` samples with, when it has any. */
-  runEpisodes(policy: Policy, jobs: readonly EpisodeJob[], opts: RolloutOptions, lora?: { config: LoraConfig; variables: readonly tf.Variable[] }): Promise<Episode[]>;
+  runEpisodes(policy: Policy, jobs: readonly EpisodeJob[], opts: RolloutOptions, lora?: SharedLora): Promise<Episode[]>;
   gradients(local: LocalTarget, task: GradientTask): Promise<GradientPhase>;
   close(): Promise<void>;
 };
 
-/** `threads` when given, else one per core up to 4 (each thread holds a copy of the model). */
+/** One thread per core, up to 4 (each thread holds a copy of the model). */
 export function defaultThreads(): number {
   return Math.max(1, Math.min(4, os.availableParallelism()));
 }
@@ -68,7 +70,8 @@ export function defaultThreads(): number {
 export function balancedRanges(costs: readonly number[], parts: number): [number, number][] {
   const total = costs.reduce((a, c) => a + c, 0);
   const n = Math.min(parts, costs.length);
-  const prefix = costs.reduce<number[]>((acc, c) => [...acc, acc[acc.length - 1] + c], [0]); // prefix[i] = cost of items < i
+  const prefix = [0]; // prefix[i] = cost of the items before i
+  for (const c of costs) prefix.push(prefix[prefix.length - 1] + c);
   const cuts = [0];
   for (let k = 1; k < n; k++) {
     const target = (total * k) / n;

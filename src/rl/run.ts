@@ -23,7 +23,7 @@ import { prepareBaseModel, splitScenarios } from "./base-model.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { evaluate, stratified, type EvalReport } from "./evaluate.ts";
 import { sampleRecords, stepMetrics, type StepMetrics } from "./metrics.ts";
-import { startPool, type Pool } from "./pool.ts";
+import { IN_PROCESS, startPool, type Pool } from "./pool.ts";
 import { bestStep, VALIDATION_LOG, type BestStep, type Selection } from "./select.ts";
 import { rolloutOptions, trainStep, type TrainContext } from "./step.ts";
 
@@ -144,7 +144,7 @@ async function trainSteps(ctx: TrainContext, f: StepsInput, opts: RunOptions): P
   const best = bestStep(f.outDir, lora, f.baseDir, opts.isResume);
   const valScenarios = stratified(f.validation, cfg.select.maxScenarios);
   const validate = async (done: number) => {
-    const result = await runEval({ policy: ctx.policy, lora, pool: ctx.pool! }, valScenarios, cfg, `validation after step ${done}`, opts);
+    const result = await runEval({ policy: ctx.policy, lora, pool: ctx.pool ?? IN_PROCESS }, valScenarios, cfg, `validation after step ${done}`, opts);
     const { score, best: kept } = best.record(done, result);
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
     opts.report({ kind: "info", message: `validation after step ${done}: balanced decision accuracy ${pct(score)} (best: step ${kept.step}, ${pct(kept.score)})` });

@@ -73,7 +73,8 @@ async function handle(req: WorkerRequest): Promise<unknown> {
     case "begin": {
       shard?.dispose();
       shard = undefined;
-      shard = gradientShard(targetFor(req.target).model, targetFor(req.target), req.task);
+      const t = targetFor(req.target);
+      shard = gradientShard(t.model, t, req.task);
       return null;
     }
     case "grads": {
