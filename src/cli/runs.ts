@@ -7,15 +7,19 @@ import path from "node:path";
 import { Command } from "commander";
 import { disposeLora } from "../lora/lora.ts";
 import { mergeAdapter } from "../lora/merge.ts";
+import { adapterBaseDir, checkAdapterBase } from "../lora/adapter-base.ts";
 import { loadAdapter } from "../lora/peft.ts";
 import { initBackend } from "../model/backend.ts";
-import { disposeModel, loadModel } from "../model/weights.ts";
+import { checkCheckpointFolder, disposeModel, loadModel } from "../model/weights.ts";
 import type { EvalReport } from "../rl/evaluate.ts";
 import { printJson } from "./output.ts";
 
-async function mergeCommand(opts: { model: string; adapter: string; out: string }) {
+async function mergeCommand(opts: { model?: string; adapter: string; out: string; force: boolean }) {
+  const dir = opts.model ?? adapterBaseDir(opts.adapter);
+  checkCheckpointFolder(dir);
+  if (!opts.force) checkAdapterBase(opts.adapter, dir);
   await initBackend("wasm");
-  const model = loadModel(opts.model);
+  const model = loadModel(dir);
   const lora = loadAdapter(opts.adapter, model);
   mergeAdapter(model, lora, opts.out);
   disposeLora(lora);
@@ -52,8 +56,9 @@ export function registerRunCommands(program: Command): void {
   program
     .command("merge")
     .description("merge a PEFT LoRA adapter into its base model and write a full Hugging Face checkpoint")
-    .requiredOption("--model <dir>", "base checkpoint folder")
+    .option("--model <dir>", "base checkpoint folder (default: the base the adapter was trained on)")
     .requiredOption("--adapter <dir>", "PEFT adapter folder (e.g. RUN/adapter)")
+    .option("--force", "merge even though the adapter was trained on another base model", false)
     .requiredOption("--out <dir>", "output folder (must not be the base folder)")
     .action(mergeCommand);
   program

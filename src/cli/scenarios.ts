@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { checkedScenarios } from "../scenario/corpus/generate.ts";
-import { loadScenarios, parseScenarioJsonl, readTextFile, saveScenarios, throwIfErrors } from "../scenario/jsonl.ts";
+import { loadScenarios, parseScenarioJsonl, readTextFile, saveScenarios, SCENARIO_FILE, throwIfErrors } from "../scenario/jsonl.ts";
 import { summarizeScenarios } from "../scenario/summary.ts";
 import { parseIntOption, printJson } from "./output.ts";
 
@@ -32,8 +32,8 @@ export function registerScenarioCommands(program: Command): void {
     .description("check every line of a scenario JSONL; errors name the line and field")
     .argument("<file>", "scenario JSONL")
     .action((file: string) => {
-      const { items, errors } = parseScenarioJsonl(readTextFile(file), file);
-      throwIfErrors(errors, file, "the scenario file");
-      printJson({ file, scenarios: items.length, ok: true });
+      const result = parseScenarioJsonl(readTextFile(file), file);
+      throwIfErrors(result, file, SCENARIO_FILE);
+      printJson({ file, scenarios: result.items.length, ok: true });
     });
 }

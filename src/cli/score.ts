@@ -34,6 +34,8 @@ export function registerScoreCommands(program: Command): void {
     .action((opts: { scenarios: string; episodes: string; rewardConfig?: string }) => {
       const cfg = readRewardConfig(opts.rewardConfig);
       const scenarios = loadScenarios(opts.scenarios);
-      for (const row of scoreEpisodeFile(scenarios, readTextFile(opts.episodes), opts.episodes, cfg)) printJson(row);
+      const { rows, warnings } = scoreEpisodeFile(scenarios, readTextFile(opts.episodes), opts.episodes, cfg);
+      for (const w of warnings) process.stderr.write(`trirl: warning: ${w}\n`);
+      for (const row of rows) printJson(row);
     });
 }

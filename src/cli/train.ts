@@ -7,17 +7,19 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { parseRunConfig, SMOKE_CONFIG, type RunConfig } from "../config.ts";
+import { adapterBaseDir, checkAdapterBase } from "../lora/adapter-base.ts";
 import { loadAdapter } from "../lora/peft.ts";
 import { disposeLora } from "../lora/lora.ts";
 import { initBackend, type BackendName } from "../model/backend.ts";
 import { ensureTinyModel } from "../model/tiny-model.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
-import { splitScenarios } from "../rl/base-model.ts";
+import { checkModelFolder, evalScenarios } from "../rl/base-model.ts";
 import { evaluate, stratified, type EvalReport } from "../rl/evaluate.ts";
 import { defaultThreads, startPool, type Pool } from "../rl/pool.ts";
 import { trainRun } from "../rl/run.ts";
 import { rolloutOptions } from "../rl/step.ts";
+import type { Scenario } from "../scenario/schema.ts";
 import { backendOption } from "./model.ts";
 import { parseFloatOption, parseIntOption, printJson } from "./output.ts";
 import { createProgress } from "./progress.ts";
@@ -31,12 +33,13 @@ function readConfigFile(file: string | undefined): unknown {
   }
 }
 
-type TrainOptions = { config?: string; out?: string; resume?: string; steps?: number; backend?: BackendName; threads: number };
+type TrainOptions = { config?: string; out?: string; resume?: string; overwrite: boolean; steps?: number; backend?: BackendName; threads: number };
 
 async function trainCommand(opts: TrainOptions) {
   const isResume = opts.resume !== undefined;
   const outDir = opts.resume ?? opts.out ?? path.join("runs", new Date().toISOString().replace(/[:.]/g, "-"));
   const source = isResume ? path.join(outDir, "config.json") : opts.config;
+  if (isResume && opts.out !== undefined) throw new Error("--resume continues a run in its own folder: drop --out");
   if (isResume && !fs.existsSync(source!)) throw new Error(`--resume ${outDir}: no config.json there (not a trirl run folder)`);
   const raw = readConfigFile(source) as Record<string, unknown>;
   const overrides = { ...(opts.steps !== undefined ? { steps: opts.steps } : {}), ...(opts.backend ? { backend: opts.backend } : {}) };
@@ -44,7 +47,7 @@ async function trainCommand(opts: TrainOptions) {
   if (isResume && opts.steps !== undefined) fs.writeFileSync(source!, `${JSON.stringify(cfg, null, 2)}\n`);
   const progress = createProgress(process.stderr);
   progress.line(`trirl train → ${outDir}${isResume ? " (resuming)" : ""}`);
-  const result = await trainRun(cfg, outDir, { isResume, report: progress.event, threads: opts.threads });
+  const result = await trainRun(cfg, outDir, { isResume, isOverwrite: opts.overwrite, report: progress.event, threads: opts.threads });
   progress.line(comparisonTable(result.before, result.after));
   if (result.selected) progress.line(`after = the adapter of step ${result.selected.step} of ${cfg.steps}, the best on validation (${outDir}/validation.jsonl)`);
   printJson({ out: outDir, selected_step: result.selected?.step ?? cfg.steps, eval_before: result.before, eval_after: result.after });
@@ -68,26 +71,38 @@ function comparisonTable(before: EvalReport, after: EvalReport): string {
   return [`eval on ${after.scenarios} held-out scenarios`, `${"".padEnd(30)} before      after`, ...lines].join("\n");
 }
 
-type EvalOptions = { model: string; adapter?: string; scenarios?: string; split: "train" | "validation" | "test"; maxScenarios: number; temperature: number; seed: number; backend: BackendName; threads: number };
+type EvalOptions = {
+  model?: string; adapter?: string; force: boolean; scenarios?: string; split: "train" | "validation" | "test";
+  maxScenarios: number; temperature: number; seed: number; backend: BackendName; threads: number;
+};
+
+/** The model folder `trirl eval` evaluates: --model, else the adapter's recorded base; checked before anything starts. */
+function evalModelDir(opts: EvalOptions): string {
+  if (opts.model === undefined && opts.adapter === undefined) throw new Error("--model is required (it may be omitted only with --adapter, whose base model is then used)");
+  const dir = opts.model === undefined ? adapterBaseDir(opts.adapter!) : opts.model === "tiny" ? ensureTinyModel() : opts.model;
+  checkModelFolder(dir);
+  if (opts.adapter !== undefined && !opts.force) checkAdapterBase(opts.adapter, dir);
+  return dir;
+}
 
 async function evalCommand(opts: EvalOptions) {
+  const dir = evalModelDir(opts);
+  const cfg = parseRunConfig({ model: dir, scenarios: opts.scenarios, seed: opts.seed, eval: { split: opts.split, maxScenarios: opts.maxScenarios, temperature: opts.temperature } }, "trirl eval options");
+  const scenarios = stratified(evalScenarios(cfg), cfg.eval.maxScenarios);
   await initBackend(opts.backend);
   const pool = await startPool(opts.threads, opts.backend);
   try {
-    await evalWith(pool, opts);
+    await evalWith(pool, cfg, scenarios, opts.adapter);
   } finally {
     await pool.close();
   }
 }
 
-async function evalWith(pool: Pool, opts: EvalOptions) {
-  const dir = opts.model === "tiny" ? ensureTinyModel() : opts.model;
-  const cfg = parseRunConfig({ model: dir, scenarios: opts.scenarios, seed: opts.seed, eval: { split: opts.split, maxScenarios: opts.maxScenarios, temperature: opts.temperature } }, "trirl eval options");
-  await pool.load(dir);
-  const model = loadModel(dir);
-  const tokenizer = await loadTokenizer(dir);
-  const lora = opts.adapter ? loadAdapter(opts.adapter, model) : undefined;
-  const scenarios = stratified(splitScenarios(cfg).evalSet, cfg.eval.maxScenarios);
+async function evalWith(pool: Pool, cfg: RunConfig, scenarios: Scenario[], adapter: string | undefined) {
+  await pool.load(cfg.model);
+  const model = loadModel(cfg.model);
+  const tokenizer = await loadTokenizer(cfg.model);
+  const lora = adapter ? loadAdapter(adapter, model) : undefined;
   const progress = createProgress(process.stderr);
   const { report } = await evaluate({ model, tokenizer, adapters: lora?.adapters }, scenarios,
     { rollout: rolloutOptions(cfg.rollout, cfg.eval.temperature), reward: cfg.reward, seed: cfg.seed, batchSize: 32, pool, lora },
@@ -110,6 +125,7 @@ export function registerTrainCommands(program: Command): void {
     .option("--config <file>", "run config JSON (see configs/); keys not given take their defaults")
     .option("--out <dir>", "run folder (default: runs/<timestamp>)")
     .option("--resume <dir>", "continue a killed run from its folder's last checkpoint")
+    .option("--overwrite", "replace the run already in --out (without it, a folder that is not new or empty is refused)", false)
     .option("--steps <n>", "override the number of GRPO steps", parseIntOption("--steps", 1))
     .addOption(backendOption().default(undefined))
     .addOption(threadsOption())
@@ -117,8 +133,9 @@ export function registerTrainCommands(program: Command): void {
   program
     .command("eval")
     .description("evaluate a model (+ adapter) on a scenario split and print the eval report")
-    .requiredOption("--model <dir>", 'Hugging Face checkpoint folder, or "tiny"')
+    .option("--model <dir>", 'Hugging Face checkpoint folder, or "tiny" (default with --adapter: the base the adapter was trained on)')
     .option("--adapter <dir>", "PEFT LoRA adapter folder")
+    .option("--force", "apply --adapter even though it was trained on another base model", false)
     .option("--scenarios <file>", "scenario JSONL (default: the built-in corpus)")
     .option("--split <name>", "train | validation | test", "test")
     .option("--max-scenarios <n>", "scenarios evaluated, stratified over categories", parseIntOption("--max-scenarios", 1), 96)

@@ -7,12 +7,17 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { isCheckpointDir, modelFingerprint } from "../model/fingerprint.ts";
 import { openSafetensors, writeSafetensors, type SafetensorsFile, type TensorToWrite } from "../model/safetensors.ts";
 import { LINEAR_NAMES, type LinearName, type QwenModel } from "../model/weights.ts";
 import { buildLora, checkLoraConfig, loraModules, type Lora, type LoraConfig } from "./lora.ts";
 
 export const ADAPTER_CONFIG_FILE = "adapter_config.json";
 export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";
+/** trirl's record of the base (adapter-base.ts); PEFT and vLLM ignore the file. */
+export const BASE_RECORD_FILE = "trirl_base_model.json";
+
+export type BaseRecord = { path: string; fingerprint: string };
 
 /** PEFT's state-dict key for one factor of the adapter on `moduleKey` ("model.layers.0.self_attn.q_proj"). */
 export function peftKey(moduleKey: string, factor: "lora_A" | "lora_B"): string {
@@ -57,7 +62,8 @@ export function peftAdapterConfig(cfg: LoraConfig, baseModel: string): Record<st
 
 /**
  * Writes `dir/adapter_model.safetensors` then `dir/adapter_config.json`, each to a temp file renamed
- * into place, so a reader never sees a half-written file. Creates `dir` if needed.
+ * into place, so a reader never sees a half-written file, then trirl's record of the base
+ * (BASE_RECORD_FILE) when `baseModelDir` is a local checkpoint folder. Creates `dir` if needed.
  */
 export function saveAdapter(dir: string, lora: Lora, meta: { baseModelDir: string }): void {
   fs.mkdirSync(dir, { recursive: true });
@@ -73,6 +79,9 @@ export function saveAdapter(dir: string, lora: Lora, meta: { baseModelDir: strin
   const tmp = `${configPath}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, `${JSON.stringify(peftAdapterConfig(lora.config, meta.baseModelDir), null, 2)}\n`);
   fs.renameSync(tmp, configPath);
+  if (!isCheckpointDir(meta.baseModelDir)) return; // a hub id: nothing local to fingerprint
+  const record: BaseRecord = { path: path.resolve(meta.baseModelDir), fingerprint: modelFingerprint(meta.baseModelDir) };
+  fs.writeFileSync(path.join(dir, BASE_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /**

@@ -55,6 +55,12 @@ export function hasTokenizer(dir: string): boolean {
   return TOKENIZER_FILES.every((f) => fs.existsSync(path.join(dir, f)));
 }
 
+/** Throws, naming the missing files, unless `dir` has the tokenizer files `loadTokenizer` reads. */
+export function checkTokenizerFiles(dir: string): void {
+  const missing = TOKENIZER_FILES.filter((f) => !fs.existsSync(path.join(dir, f)));
+  if (missing.length > 0) throw new Error(`${dir}: no ${missing.join(" or ")} (the tokenizer of the model)\n${HINT}`);
+}
+
 const SpecialToken = z.union([z.string(), z.object({ content: z.string() })]).nullish();
 const TokenizerConfigFile = z.object({
   bos_token: SpecialToken,

@@ -6,6 +6,7 @@
  * above `PACKED_COPY_LIMIT_BYTES` on the wasm backend. A tied `lm_head` is stored once and the
  * embedding lookup gathers its rows or columns. Does not know about LoRA, RL or tokenizers.
  */
+import fs from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { readQwenConfig, type QwenConfig } from "./hf-config.ts";
 import type { Layout, Weight } from "./matmul.ts";
@@ -74,6 +75,19 @@ export function defaultLayout(cfg: QwenConfig, backend = tf.getBackend()): Layou
  * Reads `DIR/config.json` and the safetensors weights; the caller owns the tensors
  * (`disposeModel`). `layout` overrides `defaultLayout` (tests check both against the fixtures).
  */
+/**
+ * Checks that `dir` is a checkpoint folder `loadModel` can read — config.json valid, weight files
+ * present with readable headers — without loading a weight: callers check their inputs before
+ * they write or start anything.
+ */
+export function checkCheckpointFolder(dir: string): QwenConfig {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    throw new Error(`model ${dir}: no such folder\n---> HINT: models are read from local Hugging Face checkpoint folders (or "tiny", the embedded default)`);
+  const config = readQwenConfig(dir);
+  openCheckpoint(dir).close();
+  return config;
+}
+
 export function loadModel(dir: string, opts: { layout?: Layout } = {}): QwenModel {
   const config = readQwenConfig(dir);
   const ckpt = openCheckpoint(dir);

@@ -15,11 +15,10 @@ export type AdamOptions = {
 export type AdamState = { step: number; m: tf.Variable[]; v: tf.Variable[] };
 
 export function createAdam(vars: readonly tf.Variable[]): AdamState {
-  return {
-    step: 0,
-    m: vars.map((x) => tf.variable(tf.zerosLike(x), false)),
-    v: vars.map((x) => tf.variable(tf.zerosLike(x), false)),
-  };
+  // tidy: a variable keeps its own reference to the zeros, and the tensor it was made from would
+  // otherwise stay registered until the process ends (two per variable, per trainRun / warm start)
+  const zeros = () => vars.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));
+  return { step: 0, m: zeros(), v: zeros() };
 }
 
 export function disposeAdam(state: AdamState): void {

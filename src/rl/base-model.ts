@@ -10,8 +10,8 @@ import path from "node:path";
 import type { RunConfig } from "../config.ts";
 import { saveModel } from "../lora/merge.ts";
 import { ensureTinyModel } from "../model/tiny-model.ts";
-import { loadTokenizer } from "../model/tokenizer.ts";
-import { disposeModel, loadModel } from "../model/weights.ts";
+import { checkTokenizerFiles, loadTokenizer } from "../model/tokenizer.ts";
+import { checkCheckpointFolder, disposeModel, loadModel } from "../model/weights.ts";
 import { builtinScenarios } from "../scenario/corpus/generate.ts";
 import { loadScenarios } from "../scenario/jsonl.ts";
 import type { Scenario } from "../scenario/schema.ts";
@@ -19,22 +19,48 @@ import type { RunEvent } from "./run.ts";
 import { IN_PROCESS, type Pool } from "./pool.ts";
 import { warmStart, warmTarget } from "./warm-start.ts";
 
+type Split = NonNullable<Scenario["split"]>;
+
+/** The scenarios of `split`; a file in which no scenario has a `split` serves all of them to every split. */
+function ofSplit(all: readonly Scenario[], split: Split, where: string, purpose: string, hint = ""): Scenario[] {
+  if (!all.some((s) => s.split !== undefined)) return [...all];
+  const picked = all.filter((s) => s.split === split);
+  if (picked.length > 0) return picked;
+  const counts = new Map<string, number>();
+  for (const s of all) counts.set(s.split ?? "(none)", (counts.get(s.split ?? "(none)") ?? 0) + 1);
+  const present = [...counts].map(([name, n]) => `${name} ${n}`).join(", ");
+  throw new Error(`${where}: no scenarios with split "${split}", which ${purpose} (splits in the file: ${present})${hint && `\n---> HINT: ${hint}`}`);
+}
+
+function runScenarios(cfg: Pick<RunConfig, "scenarios" | "seed">): { all: Scenario[]; where: string } {
+  return { all: cfg.scenarios ? loadScenarios(cfg.scenarios) : builtinScenarios({ seed: cfg.seed }), where: cfg.scenarios ?? "the built-in corpus" };
+}
+
 /**
  * Train, eval and validation (best-step selection) scenarios; a file without `split` fields serves
  * every scenario to all three.
  */
 export function splitScenarios(cfg: RunConfig): { train: Scenario[]; evalSet: Scenario[]; validation: Scenario[] } {
-  const all = cfg.scenarios ? loadScenarios(cfg.scenarios) : builtinScenarios({ seed: cfg.seed });
-  const hasSplits = all.some((s) => s.split !== undefined);
-  const train = hasSplits ? all.filter((s) => s.split === "train") : all;
-  const evalSet = hasSplits ? all.filter((s) => s.split === cfg.eval.split) : all;
-  const validation = hasSplits ? all.filter((s) => s.split === "validation") : all;
-  const where = cfg.scenarios ?? "the built-in corpus";
-  if (train.length === 0) throw new Error(`${where}: no scenarios with split "train"`);
-  if (evalSet.length === 0) throw new Error(`${where}: no scenarios with split "${cfg.eval.split}" (eval.split)`);
-  if (cfg.select.every > 0 && validation.length === 0)
-    throw new Error(`${where}: no scenarios with split "validation", which best-step selection evaluates\n---> HINT: add some, or set select.every to 0 to keep the last step`);
+  const { all, where } = runScenarios(cfg);
+  const train = ofSplit(all, "train", where, "training draws from");
+  const evalSet = ofSplit(all, cfg.eval.split, where, "the before/after eval uses (eval.split)");
+  const validation = cfg.select.every > 0
+    ? ofSplit(all, "validation", where, "best-step selection evaluates", "add some, or set select.every to 0 to keep the last step")
+    : [];
   return { train, evalSet, validation };
+}
+
+/** The scenarios `trirl eval` evaluates: those of `cfg.eval.split` only (an eval needs no train split). */
+export function evalScenarios(cfg: Pick<RunConfig, "scenarios" | "seed" | "eval">): Scenario[] {
+  const { all, where } = runScenarios(cfg);
+  return ofSplit(all, cfg.eval.split, where, "--split asks for");
+}
+
+/** Throws a one-line error unless `model` ("tiny" or a folder) can be loaded with its tokenizer; reads no weights. */
+export function checkModelFolder(model: string): void {
+  if (model === "tiny") return; // generated on first use
+  checkCheckpointFolder(model);
+  checkTokenizerFiles(model);
 }
 
 /**

@@ -39,7 +39,8 @@ export type WorkerRequest =
   | { op: "begin"; target: TargetSpec; task: GradientTask }
   | { op: "grads"; values: Float32Array[] }
   | { op: "end" };
-export type WorkerReply = { id: number; result?: unknown; error?: string };
+/** `error`: the message the user sees; `stack`: the worker's trace, kept on the Error for debugging. */
+export type WorkerReply = { id: number; result?: unknown; error?: string; stack?: string };
 
 /** This thread's trainable model for a gradient phase, and the same target as a worker builds it. */
 export type LocalTarget = { model: QwenModel; adapters?: Adapters; variables: readonly tf.Variable[]; spec: TargetSpec };
@@ -174,7 +175,7 @@ function startWorker(index: number): WorkerClient {
   worker.on("message", (reply: WorkerReply) => {
     const p = pending.get(reply.id);
     pending.delete(reply.id);
-    if (reply.error !== undefined) p?.reject(new Error(`worker thread ${index}: ${reply.error}`));
+    if (reply.error !== undefined) p?.reject(Object.assign(new Error(`worker thread ${index}: ${reply.error}`), { stack: reply.stack }));
     else p?.resolve(reply.result);
   });
   worker.on("error", (e) => failAll(new Error(`worker thread ${index} crashed: ${e.message}`, { cause: e })));

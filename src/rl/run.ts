@@ -19,11 +19,12 @@ import type { Policy } from "../rollout/rollout.ts";
 import { LABELS, type Scenario } from "../scenario/schema.ts";
 import { randInt, seededRng } from "../util/rng.ts";
 import { createAdam, disposeAdam, learningRate } from "./adam.ts";
-import { prepareBaseModel, splitScenarios } from "./base-model.ts";
+import { checkModelFolder, prepareBaseModel, splitScenarios } from "./base-model.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { evaluate, stratified, type EvalReport } from "./evaluate.ts";
 import { sampleRecords, stepMetrics, type StepMetrics } from "./metrics.ts";
 import { IN_PROCESS, startPool, type Pool } from "./pool.ts";
+import { claimRunFolder, type ClaimOptions } from "./run-folder.ts";
 import { bestStep, VALIDATION_LOG, type BestStep, type Selection } from "./select.ts";
 import { rolloutOptions, trainStep, type TrainContext } from "./step.ts";
 
@@ -73,26 +74,34 @@ async function runEval({ policy, lora, pool }: Sampler, scenarios: readonly Scen
   return out;
 }
 
-/** `threads`: this thread plus workers to share rollouts and gradients with (pool.ts); the results do not depend on it. */
-export type RunOptions = { isResume: boolean; report: (e: RunEvent) => void; scoreOptions?: ScoreOptions; threads?: number };
+/**
+ * `threads`: this thread plus workers to share rollouts and gradients with (pool.ts); the results do not depend on it.
+ * `isOverwrite`: replace a run already in `outDir` (run-folder.ts); without it such a folder is refused.
+ */
+export type RunOptions = ClaimOptions & { report: (e: RunEvent) => void; scoreOptions?: ScoreOptions; threads?: number };
 
+type RunScenarios = ReturnType<typeof splitScenarios>;
+
+/** Checks every input (scenarios, model folder, run folder) before it writes or starts anything. */
 export async function trainRun(cfg: RunConfig, outDir: string, opts: RunOptions): Promise<RunResult> {
-  const { report } = opts;
+  const scenarios = splitScenarios(cfg);
+  checkModelFolder(cfg.model);
+  claimRunFolder(outDir, opts);
   const backend = await initBackend(cfg.backend);
   const pool = await startPool(opts.threads ?? 1, cfg.backend);
-  report({ kind: "info", message: `backend ${backend}, ${pool.threads} thread${pool.threads > 1 ? "s" : ""}` });
+  opts.report({ kind: "info", message: `backend ${backend}, ${pool.threads} thread${pool.threads > 1 ? "s" : ""}` });
   try {
-    return await trainWith(pool, cfg, outDir, opts);
+    return await trainWith(pool, cfg, { outDir, scenarios }, opts);
   } finally {
     await pool.close();
   }
 }
 
-async function trainWith(pool: Pool, cfg: RunConfig, outDir: string, opts: RunOptions): Promise<RunResult> {
+async function trainWith(pool: Pool, cfg: RunConfig, { outDir, scenarios }: { outDir: string; scenarios: RunScenarios }, opts: RunOptions): Promise<RunResult> {
   const { report } = opts;
   fs.mkdirSync(path.join(outDir, "samples"), { recursive: true });
   if (!opts.isResume) writeJson(path.join(outDir, "config.json"), cfg);
-  const { train, evalSet, validation } = splitScenarios(cfg);
+  const { train, evalSet, validation } = scenarios;
   const baseDir = await prepareBaseModel(cfg, train, { report, pool });
   await pool.load(baseDir);
   const model = loadModel(baseDir);

@@ -102,7 +102,7 @@ parentPort!.on("message", (msg: WorkerRequest & { id: number }) => {
     try {
       reply = { id: msg.id, result: await handle(msg) };
     } catch (error) {
-      reply = { id: msg.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+      reply = error instanceof Error ? { id: msg.id, error: error.message, stack: error.stack } : { id: msg.id, error: String(error) };
     }
     parentPort!.postMessage(reply);
   });

@@ -21,6 +21,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === "" ? "(line)" : out;
 }
 
+/** zod names an absent field by what it expected ("Invalid option: …"); say that it is missing. */
+const NAME_MISSING_FIELDS = { error: (issue: { input?: unknown }) => (issue.input === undefined ? "missing (a required field)" : undefined) };
+
 /** Parses and validates each non-blank line of `text`; `file` only names the source in errors. */
 export function parseJsonl<S extends z.ZodType>(text: string, file: string, schema: S): JsonlResult<z.output<S>> {
   const items: JsonlLine<z.output<S>>[] = [];
@@ -35,7 +38,7 @@ export function parseJsonl<S extends z.ZodType>(text: string, file: string, sche
       errors.push(`${file}:${line}: not valid JSON (${(error as Error).message})`);
       return;
     }
-    const parsed = schema.safeParse(json);
+    const parsed = schema.safeParse(json, NAME_MISSING_FIELDS);
     if (parsed.success) items.push({ line, value: parsed.data });
     else for (const issue of parsed.error.issues) errors.push(`${file}:${line}: ${formatPath(issue.path)}: ${issue.message}`);
   });
@@ -54,12 +57,22 @@ export function parseScenarioJsonl(text: string, file: string): JsonlResult<Scen
   return result;
 }
 
-/** Throws one Error naming every bad line (up to a limit), with a hint; does nothing when there are none. */
-export function throwIfErrors(errors: readonly string[], file: string, what: string): void {
+/** What a JSONL file holds, for its messages: "scenario" → "the scenario file", hint → its README section. */
+export type JsonlKind = { what: string; readmeSection: string };
+export const SCENARIO_FILE: JsonlKind = { what: "scenario", readmeSection: "Scenario format" };
+
+/**
+ * Throws one Error naming every bad line (up to a limit), with a hint; or, when the file has no
+ * line at all, one saying so (an empty input is a mistake, never a silent success).
+ */
+export function throwIfErrors(result: JsonlResult<unknown>, file: string, kind: JsonlKind): void {
+  const { errors } = result;
+  const hint = `---> HINT: see "${kind.readmeSection}" in the README`;
+  if (errors.length === 0 && result.items.length === 0) throw new Error(`${file}: no ${kind.what}s: the file has no non-blank line\n${hint}`);
   if (errors.length === 0) return;
   const listed = errors.slice(0, MAX_LISTED_ERRORS).map((e) => `  ${e}`);
   if (errors.length > MAX_LISTED_ERRORS) listed.push(`  … and ${errors.length - MAX_LISTED_ERRORS} more`);
-  throw new Error(`${file}: ${errors.length} problem(s) in ${what}:\n${listed.join("\n")}\n---> HINT: see "Scenario format" in the README`);
+  throw new Error(`${file}: ${errors.length} problem(s) in the ${kind.what} file:\n${listed.join("\n")}\n${hint}`);
 }
 
 export function readTextFile(path: string): string {
@@ -72,9 +85,9 @@ export function readTextFile(path: string): string {
 
 /** Loads a scenario JSONL file; throws if any line is bad or the file cannot be read. */
 export function loadScenarios(path: string): Scenario[] {
-  const { items, errors } = parseScenarioJsonl(readTextFile(path), path);
-  throwIfErrors(errors, path, "the scenario file");
-  return items.map((i) => i.value);
+  const result = parseScenarioJsonl(readTextFile(path), path);
+  throwIfErrors(result, path, SCENARIO_FILE);
+  return result.items.map((i) => i.value);
 }
 
 /** Writes scenarios as JSONL (one object per line, defaults filled in). */

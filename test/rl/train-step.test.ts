@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRunConfig, type RunConfig } from "../../src/config.ts";
 import { createLora, disposeLora } from "../../src/lora/lora.ts";
 import type { Tokenizer } from "../../src/model/tokenizer.ts";
+import { ensureTinyModel } from "../../src/model/tiny-model.ts";
 import { disposeModel, modelTensors, type QwenModel } from "../../src/model/weights.ts";
 import type { RewardComponent } from "../../src/reward/reward.ts";
 import { createAdam, disposeAdam } from "../../src/rl/adam.ts";
@@ -75,20 +76,27 @@ describe("trainStep", () => {
 describe("resume", () => {
   const dirs: string[] = [];
   afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  // everything but wall time, live_tensors included
   const strip = (file: string) =>
     fs.readFileSync(file, "utf8").trim().split("\n").map((l) => {
-      const { seconds: _s, live_tensors: _t, ...rest } = JSON.parse(l);
+      const { seconds: _s, ...rest } = JSON.parse(l);
       return rest;
     });
 
-  it("a run stopped after 2 steps and resumed to 3 writes the same metrics as an uninterrupted run", async () => {
-    const [whole, split] = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), "trirl-resume-")));
-    dirs.push(whole, split);
+  it("a run stopped after 2 steps and resumed to 3 writes the same metrics as an uninterrupted run, tensor counts included", async () => {
+    const [whole, split, models] = [0, 1, 2].map(() => fs.mkdtempSync(path.join(os.tmpdir(), "trirl-resume-")));
+    dirs.push(whole, split, models);
+    // a model folder of its own: the uninterrupted run makes the warm start in this process, the others reuse it
+    const base = path.join(models, "tiny");
+    fs.cpSync(ensureTinyModel(), base, { recursive: true });
+    const cfg = (steps: number) => withLength(config({ steps, model: base, warmStart: { steps: 2, batchSize: 2 } }));
     const opts = { report: () => {}, scoreOptions: { components: [lengthReward] } };
-    await trainRun(withLength(config()), whole, { ...opts, isResume: false });
-    await trainRun(withLength(config({ steps: 2 })), split, { ...opts, isResume: false });
+    const tensorsBefore = tf.memory().numTensors;
+    await trainRun(cfg(3), whole, { ...opts, isResume: false });
+    expect(tf.memory().numTensors).toBe(tensorsBefore); // a run leaves nothing behind, warm start included
+    await trainRun(cfg(2), split, { ...opts, isResume: false });
     expect(strip(path.join(split, "metrics.jsonl"))).toHaveLength(2);
-    await trainRun(withLength(config()), split, { ...opts, isResume: true });
+    await trainRun(cfg(3), split, { ...opts, isResume: true });
     expect(strip(path.join(whole, "metrics.jsonl")).every((m) => m.grad_norm > 0)).toBe(true); // real updates happened
     expect(strip(path.join(split, "metrics.jsonl"))).toEqual(strip(path.join(whole, "metrics.jsonl")));
     const weights = (run: string, ...dir: string[]) => fs.readFileSync(path.join(run, ...dir, "adapter_model.safetensors"));

@@ -48,6 +48,18 @@ describe("scenario JSONL", () => {
     );
   });
 
+  it("an empty file is an error that says so, not an empty list", () => {
+    const path = join(dir, "empty.jsonl");
+    writeFileSync(path, "\n  \n");
+    expect(() => loadScenarios(path)).toThrow(`${path}: no scenarios: the file has no non-blank line`);
+  });
+
+  it("a field that is absent is named missing, not by the values it could take", () => {
+    const { decision: _d, ...noDecision } = good[1].expected;
+    const { errors } = parseScenarioJsonl(JSON.stringify({ ...good[1], expected: noDecision }), "s.jsonl");
+    expect(errors).toEqual(["s.jsonl:1: expected.decision: missing (a required field)"]);
+  });
+
   it("names the path when the file cannot be read", () => {
     expect(() => loadScenarios(join(dir, "missing.jsonl"))).toThrow(/cannot read .*missing\.jsonl/);
   });
