@@ -65,6 +65,6 @@ describe("trirl scenarios", () => {
     writeFileSync(bad, `${JSON.stringify(Scenario.parse(TABLE_SCENARIOS[0]))}\n{"id": "x", "user": "benign"}\n`);
     const r = spawnSync("node", ["bin/trirl.js", "scenarios", "validate", bad], { encoding: "utf8" });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain(`${bad}:2: messages: Invalid input: expected array, received undefined`);
+    expect(r.stderr).toContain(`${bad}:2: messages: missing (a required field)`);
   });
 });

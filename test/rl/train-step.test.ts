@@ -156,7 +156,7 @@ describe("resume", () => {
     expect(strip(path.join(out, "metrics.jsonl"))).toEqual(strip(path.join(whole, "metrics.jsonl")));
     for (const file of ["validation.jsonl", "adapter/adapter_model.safetensors", "best/selection.json"])
       expect(fs.readFileSync(path.join(out, file)), file).toEqual(fs.readFileSync(path.join(whole, file)));
-  });
+  }, 300_000); // three processes, each starting tfjs: slow on a loaded 2-core box
 });
 
 describe("selectionScore", () => {
