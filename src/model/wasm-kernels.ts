@@ -21,6 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { nativeAddon, nativeBatchMatMul } from "./native-kernels.ts";
 
 function unsortedSegmentSum(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
@@ -60,6 +61,10 @@ function sliceOut(backend: BackendWasm, src: tf.TensorInfo, offset: number, rows
 
 function splitBatchMatMul(original: tf.KernelFunc) {
   return (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo => {
+    if (nativeAddon()) {
+      const out = nativeBatchMatMul(args);
+      if (out) return out;
+    }
     const backend = args.backend as BackendWasm;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;

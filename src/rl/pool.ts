@@ -16,6 +16,7 @@ import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import type { LoraConfig } from "../lora/lora.ts";
 import type { BackendName } from "../model/backend.ts";
+import { setNativeThreads } from "../model/native-kernels.ts";
 import type { Adapters } from "../model/qwen.ts";
 import type { QwenModel } from "../model/weights.ts";
 import { runEpisodes, type Episode, type Policy, type RolloutOptions } from "../rollout/rollout.ts";
@@ -34,7 +35,7 @@ export type EpisodeJob = { scenario: Scenario; rng: Rng };
 export type SharedLora = { config: LoraConfig; variables: readonly tf.Variable[] };
 
 export type WorkerRequest =
-  | { op: "load"; dir: string; backend: BackendName }
+  | { op: "load"; dir: string; backend: BackendName; nativeThreads: number }
   | { op: "rollout"; target?: TargetValues; jobs: { scenario: Scenario; rng: RngState }[]; opts: RolloutOptions }
   | { op: "begin"; target: TargetSpec; task: GradientTask }
   | { op: "grads"; values: Float32Array[] }
@@ -92,12 +93,15 @@ export async function startPool(threads: number, backend: BackendName): Promise<
   assert(Number.isInteger(threads) && threads >= 1, `threads = ${threads}: expected a positive integer`);
   const workerCount = backend === "wasm" || backend === "cpu" ? threads - 1 : 0;
   const workers = Array.from({ length: workerCount }, (_, k) => startWorker(k + 1));
+  // the cores are shared out: each thread's native products use its part of them
+  const nativeThreads = Math.max(1, Math.floor(os.availableParallelism() / (workerCount + 1)));
+  setNativeThreads(nativeThreads);
   let loaded: string | undefined;
   const pool: Pool = {
     threads: workerCount + 1,
     async load(dir) {
       if (dir === loaded) return;
-      await Promise.all(workers.map((w) => w.call({ op: "load", dir, backend })));
+      await Promise.all(workers.map((w) => w.call({ op: "load", dir, backend, nativeThreads })));
       loaded = dir;
     },
     async runEpisodes(policy, jobs, opts, lora) {

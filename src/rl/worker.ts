@@ -7,6 +7,7 @@ import { parentPort } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import { createLora, disposeLora } from "../lora/lora.ts";
 import { initBackend } from "../model/backend.ts";
+import { setNativeThreads } from "../model/native-kernels.ts";
 import type { Adapters } from "../model/qwen.ts";
 import { loadTokenizer, type Tokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel, trainableCopy, type QwenModel } from "../model/weights.ts";
@@ -52,6 +53,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
   switch (req.op) {
     case "load": {
       await initBackend(req.backend);
+      setNativeThreads(req.nativeThreads);
       shard?.dispose();
       target?.dispose();
       [shard, target] = [undefined, undefined];

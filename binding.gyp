@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "trirl_native",
+      "sources": ["native/addon.cc", "native/sgemm.cc"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fno-exceptions"],
+      "cflags_cc!": ["-fno-rtti", "-std=gnu++17"],
+      "ldflags": ["-pthread"]
+    }
+  ]
+}

@@ -1,0 +1,68 @@
+// Node-API entry points of trirl's native kernels (native/sgemm.cc). They work in place on the
+// tfjs wasm backend's heap: JS passes the heap's ArrayBuffer and float offsets into it, so no
+// tensor is copied in or out.
+#include <node_api.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sgemm.h"
+
+namespace {
+
+napi_value fail(napi_env env, const std::string& message) {
+  napi_throw_error(env, nullptr, ("trirl native: " + message).c_str());
+  return nullptr;
+}
+
+// gemmBatch(heap: ArrayBuffer, products: Int32Array, threads: number): undefined
+// products: 8 ints per product: aOffset, bOffset, cOffset (in floats), m, n, k, transA, transB.
+napi_value GemmBatch(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value args[3];
+  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
+  if (argc != 3) return fail(env, "gemmBatch expects (heap, products, threads)");
+  void* heap = nullptr;
+  size_t heapBytes = 0;
+  if (napi_get_arraybuffer_info(env, args[0], &heap, &heapBytes) != napi_ok) return fail(env, "heap must be an ArrayBuffer");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, args[1], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_int32_array || length % 8 != 0)
+    return fail(env, "products must be an Int32Array of 8 ints per product");
+  int32_t threads = 1;
+  napi_get_value_int32(env, args[2], &threads);
+  const int32_t* d = static_cast<const int32_t*>(data);
+  const size_t heapFloats = heapBytes / sizeof(float);
+  float* f = static_cast<float*>(heap);
+  std::vector<trirl::Gemm> products;
+  for (size_t p = 0; p < length / 8; p++, d += 8) {
+    const int64_t m = d[3], n = d[4], k = d[5];
+    if (m < 0 || n < 0 || k < 0 || d[0] < 0 || d[1] < 0 || d[2] < 0) return fail(env, "negative offset or size");
+    if ((uint64_t)d[0] + m * k > heapFloats || (uint64_t)d[1] + k * n > heapFloats || (uint64_t)d[2] + m * n > heapFloats)
+      return fail(env, "a product reaches past the end of the heap");
+    products.push_back({f + d[0], f + d[1], f + d[2], (int)m, (int)n, (int)k, d[6] != 0, d[7] != 0});
+  }
+  trirl::gemmBatch(products.data(), (int)products.size(), threads < 1 ? 1 : threads);
+  return nullptr;
+}
+
+napi_value IsSupported(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_get_boolean(env, trirl::cpuSupported(), &out);
+  return out;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"gemmBatch", nullptr, GemmBatch, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"isSupported", nullptr, IsSupported, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, 2, props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,200 @@
+// Blocked GEMM: a 6 × 16 micro-kernel keeps 12 AVX accumulators over a KC-long k block, reading A
+// in place (plain or transposed: no copy of A, which for attention is the activations) and B from
+// KC × 16 panels packed with zero padding (a strided B thrashes L1 at power-of-two widths).
+// Summation order of C[i][j]: for each k block (KC wide, in order), a left-to-right FMA chain
+// over the block, then added to C — fixed by k alone, so independent of tiling and threads.
+#include "sgemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace trirl {
+namespace {
+
+constexpr int MR = 6, NR = 16, KC = 256, MC = 96, NC = 1024;
+
+// op(A)[i][p] sits at a + i * rowStep + p * kStep: row-major A has (k, 1), a transposed one (1, m).
+// Neither is packed: the micro-kernel broadcasts its six values straight from A.
+struct AView { const float* a; size_t rowStep, kStep; };
+
+AView viewA(const Gemm& g) { return g.transA ? AView{g.a, 1, (size_t)g.m} : AView{g.a, (size_t)g.k, 1}; }
+
+// NR columns of op(B)[k0..k0+kc, j0..) interleaved by k (dst[p * NR + c]), zero-padded past `cols`.
+void packB(const Gemm& g, int j0, int cols, int k0, int kc, float* dst) {
+  for (int p = 0; p < kc; p++) {
+    const int k = k0 + p;
+    for (int c = 0; c < cols; c++) dst[p * NR + c] = g.transB ? g.b[(size_t)(j0 + c) * g.k + k] : g.b[(size_t)k * g.n + j0 + c];
+    for (int c = cols; c < NR; c++) dst[p * NR + c] = 0.f;
+  }
+}
+
+// acc = Σ_p op(A)[rows, p] ⊗ B[p, 16 columns] over one k block (B rows `ldb` floats apart); then
+// C (+)= acc on the valid rows × cols. `a[r]` points at row r (rows past the edge repeat the last
+// one; their sums are dropped). Twelve named accumulators: an array of them is spilled by GCC.
+__attribute__((target("avx2,fma")))
+void microKernel(int kc, const float* const a[MR], size_t kStep, const float* b, size_t ldb, float* c, int ldc, int rows, int cols, bool accumulate) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+  for (int p = 0; p < kc; p++, b += ldb) {
+    const size_t o = p * kStep;
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    __m256 ar = _mm256_broadcast_ss(a0 + o);
+    c00 = _mm256_fmadd_ps(ar, b0, c00); c01 = _mm256_fmadd_ps(ar, b1, c01);
+    ar = _mm256_broadcast_ss(a1 + o);
+    c10 = _mm256_fmadd_ps(ar, b0, c10); c11 = _mm256_fmadd_ps(ar, b1, c11);
+    ar = _mm256_broadcast_ss(a2 + o);
+    c20 = _mm256_fmadd_ps(ar, b0, c20); c21 = _mm256_fmadd_ps(ar, b1, c21);
+    ar = _mm256_broadcast_ss(a3 + o);
+    c30 = _mm256_fmadd_ps(ar, b0, c30); c31 = _mm256_fmadd_ps(ar, b1, c31);
+    ar = _mm256_broadcast_ss(a4 + o);
+    c40 = _mm256_fmadd_ps(ar, b0, c40); c41 = _mm256_fmadd_ps(ar, b1, c41);
+    ar = _mm256_broadcast_ss(a5 + o);
+    c50 = _mm256_fmadd_ps(ar, b0, c50); c51 = _mm256_fmadd_ps(ar, b1, c51);
+  }
+  alignas(32) float tile[MR][NR];
+  const __m256 accs[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  for (int r = 0; r < MR; r++) {
+    _mm256_store_ps(tile[r], accs[r][0]);
+    _mm256_store_ps(tile[r] + 8, accs[r][1]);
+  }
+  for (int r = 0; r < rows; r++) {
+    float* row = c + (size_t)r * ldc;
+    if (accumulate)
+      for (int j = 0; j < cols; j++) row[j] += tile[r][j];
+    else
+      for (int j = 0; j < cols; j++) row[j] = tile[r][j];
+  }
+}
+
+// Columns [j0, j1) of one product: a thread's share. `pb`: this thread's packing buffer.
+// Per k block, op(B)'s panels are packed once (each is read by every row); A's rows are read in
+// place, MC rows at a time so they stay in L2 while the panels go by.
+void gemmColumns(const Gemm& g, int j0, int j1, std::vector<float>& pb) {
+  const AView av = viewA(g);
+  for (int jc = j0; jc < j1; jc += NC) {
+    const int nc = std::min(NC, j1 - jc);
+    const int panels = (nc + NR - 1) / NR;
+    for (int k0 = 0; k0 < g.k; k0 += KC) {
+      const int kc = std::min(KC, g.k - k0);
+      pb.resize((size_t)panels * kc * NR);
+      for (int q = 0; q < panels; q++) packB(g, jc + q * NR, std::min(NR, nc - q * NR), k0, kc, pb.data() + (size_t)q * kc * NR);
+      for (int ic = 0; ic < g.m; ic += MC)
+        for (int q = 0; q < panels; q++) {
+          const int j = jc + q * NR, cols = std::min(NR, jc + nc - j);
+          for (int i = ic; i < std::min(g.m, ic + MC); i += MR) {
+            const int rows = std::min(MR, g.m - i);
+            const float* rowsA[MR];
+            for (int r = 0; r < MR; r++) rowsA[r] = av.a + (size_t)(i + std::min(r, rows - 1)) * av.rowStep + (size_t)k0 * av.kStep;
+            microKernel(kc, rowsA, av.kStep, pb.data() + (size_t)q * kc * NR, NR, g.c + (size_t)i * g.n + j, g.n, rows, cols, k0 > 0);
+          }
+        }
+    }
+  }
+  if (g.k == 0)
+    for (int i = 0; i < g.m; i++) std::fill(g.c + (size_t)i * g.n + j0, g.c + (size_t)i * g.n + j1, 0.f);
+}
+
+// A fixed set of worker threads; run() hands each a task index and waits for all.
+class Pool {
+ public:
+  void run(int tasks, int threads, const std::function<void(int, int)>& task) {
+    threads = std::max(1, std::min(threads, tasks));
+    if (threads == 1) {
+      for (int t = 0; t < tasks; t++) task(t, 0);
+      return;
+    }
+    ensure(threads - 1);
+    std::unique_lock<std::mutex> lock(mu_);
+    task_ = &task;
+    next_ = 0;
+    total_ = tasks;
+    active_ = threads;  // this thread included
+    generation_++;
+    wake_.notify_all();
+    lock.unlock();
+    work(0);
+    lock.lock();
+    done_.wait(lock, [&] { return active_ == 0; });
+    task_ = nullptr;
+  }
+
+ private:
+  void ensure(int n) {
+    while ((int)workers_.size() < n) {
+      const int slot = (int)workers_.size() + 1;
+      workers_.emplace_back([this, slot] { loop(slot); });
+      workers_.back().detach();
+    }
+    wanted_ = n;
+  }
+  void loop(int slot) {
+    long seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait(lock, [&] { return generation_ != seen; });
+        seen = generation_;
+        if (slot > wanted_ || task_ == nullptr) continue;
+      }
+      work(slot);
+    }
+  }
+  void work(int slot) {
+    for (;;) {
+      int t;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (next_ >= total_) break;
+        t = next_++;
+      }
+      (*task_)(t, slot);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--active_ == 0) done_.notify_all();
+  }
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int, int)>* task_ = nullptr;
+  int next_ = 0, total_ = 0, active_ = 0, wanted_ = 0;
+  long generation_ = 0;
+};
+
+// One pool per calling thread: each JS worker thread (rl/pool.ts) runs its own products.
+Pool& pool() {
+  static thread_local Pool* p = new Pool();  // never destroyed: its detached workers would outlive it
+  return *p;
+}
+
+}  // namespace
+
+bool cpuSupported() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+
+void gemmBatch(const Gemm* products, int count, int threads) {
+  // tasks: column ranges of NC-aligned width, so splitting never changes a k block
+  struct Task { int product, j0, j1; };
+  std::vector<Task> tasks;
+  for (int p = 0; p < count; p++) {
+    const Gemm& g = products[p];
+    if (g.m == 0 || g.n == 0) continue;
+    const long work = (long)g.m * g.n * std::max(g.k, 1);
+    // enough tasks to balance threads, none thinner than one NR panel or ~64 k multiply-adds
+    int pieces = (int)std::min<long>({(long)threads, (g.n + NR - 1) / NR, std::max(1L, work / 65536)});
+    const int width = ((g.n + pieces - 1) / pieces + NR - 1) / NR * NR;
+    for (int j = 0; j < g.n; j += width) tasks.push_back({p, j, std::min(g.n, j + width)});
+  }
+  std::vector<std::vector<float>> packs(std::max(1, threads));
+  pool().run((int)tasks.size(), threads, [&](int t, int slot) {
+    gemmColumns(products[tasks[t].product], tasks[t].j0, tasks[t].j1, packs[slot]);
+  });
+}
+
+}  // namespace trirl

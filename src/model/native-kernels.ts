@@ -1,0 +1,78 @@
+/**
+ * trirl's native matrix product for the wasm backend (native/sgemm.cc, built by `npm install` when
+ * a C++ toolchain is present): AVX2 + FMA, multi-threaded, working in place on the wasm heap.
+ * tfjs-wasm's XNNPACK product runs on one core at ≈ 25 GFLOP/s and its batched products in a plain
+ * loop; this one takes every BatchMatMul (transposed operands and batches included) to all cores.
+ * Each element of a product is summed over k in an order fixed by k alone, so results do not
+ * depend on the thread count, on the rows a product shares, or on how it is tiled.
+ * When the addon is absent or the CPU lacks AVX2/FMA, the wasm kernels (wasm-kernels.ts) stay.
+ */
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+type Addon = { gemmBatch(heap: ArrayBufferLike, products: Int32Array, threads: number): void; isSupported(): boolean };
+
+const ADDON_PATH = path.join(import.meta.dirname, "..", "..", "build", "Release", "trirl_native.node");
+
+let addon: Addon | null | undefined;
+
+/** The addon when it is built and this CPU runs it, else undefined (loaded once). */
+export function nativeAddon(): Addon | undefined {
+  if (addon === undefined) {
+    const require = createRequire(import.meta.url);
+    const loaded = (() => {
+      try {
+        return require(ADDON_PATH) as Addon;
+      } catch (error) {
+        // not built (no compiler at install time): the wasm kernels are used
+        return (error as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND" ? null : rethrow(error);
+      }
+    })();
+    addon = loaded && loaded.isSupported() ? loaded : null;
+  }
+  return addon ?? undefined;
+}
+
+function rethrow(error: unknown): never {
+  throw new Error(`${ADDON_PATH}: cannot be loaded (${(error as Error).message})\n---> HINT: rebuild it with npm rebuild, or delete build/ to use the wasm kernels`, { cause: error });
+}
+
+let nativeThreads = Math.max(1, os.availableParallelism());
+
+/** Threads of each native product in this thread (a pool of JS threads divides the cores among them). */
+export function setNativeThreads(n: number): void {
+  nativeThreads = Math.max(1, Math.floor(n));
+}
+
+type Attrs = { transposeA: boolean; transposeB: boolean };
+
+/**
+ * BatchMatMul on the native product, or undefined for what it does not take (non-float32, batch
+ * shapes that broadcast other than one side being 1); the caller then runs the wasm kernel.
+ */
+export function nativeBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo | undefined {
+  const backend = args.backend as BackendWasm;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as Attrs;
+  if (a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length !== b.shape.length) return undefined;
+  const [m, k] = transposeA ? [a.shape.at(-1)!, a.shape.at(-2)!] : [a.shape.at(-2)!, a.shape.at(-1)!];
+  const n = transposeB ? b.shape.at(-2)! : b.shape.at(-1)!;
+  const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+  const batchA = outerA.reduce((x, y) => x * y, 1), batchB = outerB.reduce((x, y) => x * y, 1);
+  const isSame = outerA.every((d, i) => d === outerB[i]);
+  if (!isSame && batchA !== 1 && batchB !== 1) return undefined;
+  const outer = batchA >= batchB ? outerA : outerB;
+  const batch = Math.max(batchA, batchB);
+  const out = backend.makeOutput([...outer, m, n], "float32");
+  // views after the allocation: it may grow (and move) the heap
+  const [va, vb, vc] = [a, b, out].map((t) => backend.typedArrayFromHeap(t) as Float32Array);
+  const products = new Int32Array(8 * batch);
+  for (let i = 0; i < batch; i++) {
+    products.set([va.byteOffset / 4 + (batchA === 1 ? 0 : i * m * k), vb.byteOffset / 4 + (batchB === 1 ? 0 : i * k * n), vc.byteOffset / 4 + i * m * n, m, n, k, Number(transposeA), Number(transposeB)], 8 * i);
+  }
+  nativeAddon()!.gemmBatch(vc.buffer, products, nativeThreads);
+  return out;
+}

@@ -1,0 +1,79 @@
+/**
+ * The native product (native/sgemm.cc through model/native-kernels.ts) against a float64
+ * reference: every transpose combination, broadcast batches, edge sizes; and the properties the
+ * trainer relies on: the same bits whatever the thread count, and a row's result independent of
+ * the rows beside it.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../../src/model/backend.ts";
+import { nativeAddon, setNativeThreads } from "../../src/model/native-kernels.ts";
+import { randNormal, seededRng } from "../../src/util/rng.ts";
+import { expectClose } from "../helpers/expect-close.ts";
+
+const hasNative = (await initBackend("wasm"), nativeAddon() !== undefined);
+if (!hasNative) console.warn("native.test: skipped — build/Release/trirl_native.node not built or no AVX2/FMA (npm rebuild)");
+
+function random(shape: number[], seed: number): Float32Array {
+  const rng = seededRng(seed);
+  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => randNormal(rng));
+}
+
+/** float64 op(A) · op(B) per batch entry; a batch of 1 broadcasts. */
+function reference(a: Float32Array, b: Float32Array, s: { batchA: number; batchB: number; m: number; n: number; k: number; transA: boolean; transB: boolean }): Float64Array {
+  const batch = Math.max(s.batchA, s.batchB);
+  const out = new Float64Array(batch * s.m * s.n);
+  for (let t = 0; t < batch; t++) {
+    const ao = (s.batchA === 1 ? 0 : t) * s.m * s.k, bo = (s.batchB === 1 ? 0 : t) * s.k * s.n;
+    for (let i = 0; i < s.m; i++)
+      for (let j = 0; j < s.n; j++) {
+        let sum = 0;
+        for (let p = 0; p < s.k; p++) sum += a[ao + (s.transA ? p * s.m + i : i * s.k + p)] * b[bo + (s.transB ? j * s.k + p : p * s.n + j)];
+        out[(t * s.m + i) * s.n + j] = sum;
+      }
+  }
+  return out;
+}
+
+async function product(a: Float32Array, b: Float32Array, shapeA: number[], shapeB: number[], transA: boolean, transB: boolean): Promise<Float32Array> {
+  const [ta, tb] = [tf.tensor(a, shapeA), tf.tensor(b, shapeB)];
+  const y = tf.matMul(ta, tb, transA, transB);
+  const out = (await y.data()) as Float32Array;
+  tf.dispose([ta, tb, y]);
+  return out;
+}
+
+describe.skipIf(!hasNative)("native matrix product", () => {
+  beforeAll(() => setNativeThreads(2));
+
+  it.each([
+    [false, false], [true, false], [false, true], [true, true],
+  ])("matches float64 for transposeA %s, transposeB %s, with edge sizes and broadcast batches", async (transA, transB) => {
+    for (const [batchA, batchB, m, n, k] of [[1, 1, 1, 1, 1], [3, 3, 7, 17, 5], [2, 1, 13, 33, 300], [1, 4, 6, 16, 257], [2, 2, 50, 29, 37]]) {
+      const shapeA = [batchA, ...(transA ? [k, m] : [m, k])], shapeB = [batchB, ...(transB ? [n, k] : [k, n])];
+      const [a, b] = [random(shapeA, m + n), random(shapeB, k)];
+      const got = await product(a, b, shapeA, shapeB, transA, transB);
+      expectClose(got, reference(a, b, { batchA, batchB, m, n, k, transA, transB }), { atol: 2e-5 * Math.sqrt(k), rtol: 1e-5 });
+    }
+  });
+
+  it("an inner dimension of 0 gives zeros", async () => {
+    expect([...(await product(new Float32Array(0), new Float32Array(0), [3, 0], [0, 4], false, false))]).toEqual(Array(12).fill(0));
+  });
+
+  it("gives the same bits on 1, 2 and 3 threads, and each row the bits it gets alone", async () => {
+    const [m, k, n] = [37, 600, 1100]; // several k blocks and column blocks
+    const [a, b] = [random([m, k], 1), random([k, n], 2)];
+    const runs = [];
+    for (const threads of [1, 2, 3]) {
+      setNativeThreads(threads);
+      runs.push(Buffer.from((await product(a, b, [m, k], [k, n], false, false)).buffer));
+    }
+    expect(runs[1].equals(runs[0]) && runs[2].equals(runs[0])).toBe(true);
+    for (const row of [0, 5, 36]) {
+      const alone = await product(a.subarray(row * k, (row + 1) * k), b, [1, k], [k, n], false, false);
+      expect(Buffer.from(alone.buffer).equals(runs[0].subarray(row * n * 4, (row + 1) * n * 4)), `row ${row}`).toBe(true);
+    }
+    setNativeThreads(2);
+  });
+});
