@@ -73,8 +73,11 @@ async function runEval({ policy, lora, pool }: Sampler, scenarios: readonly Scen
   return out;
 }
 
-/** `threads`: this thread plus workers to share rollouts and gradients with (pool.ts); the results do not depend on it. */
-export type RunOptions = { isResume: boolean; report: (e: RunEvent) => void; scoreOptions?: ScoreOptions; threads?: number };
+/**
+ * `threads`: this thread plus workers to share rollouts and gradients with (pool.ts); the results do not depend on it.
+ * `onCheckpoint` / `onFinish`: called after each checkpoint and after eval_after.json is written (e.g. to refresh a report).
+ */
+export type RunOptions = { isResume: boolean; report: (e: RunEvent) => void; scoreOptions?: ScoreOptions; threads?: number; onCheckpoint?: () => void; onFinish?: () => void };
 
 export async function trainRun(cfg: RunConfig, outDir: string, opts: RunOptions): Promise<RunResult> {
   const { report } = opts;
@@ -116,6 +119,7 @@ async function trainWith(pool: Pool, cfg: RunConfig, outDir: string, opts: RunOp
       saveAdapter(path.join(outDir, "adapter"), final, { baseModelDir: baseDir });
       const after = await runEval({ policy: { model, tokenizer, adapters: final.adapters }, lora: final, pool }, evalScenarios, cfg, "after", opts);
       writeJson(path.join(outDir, "eval_after.json"), after);
+      opts.onFinish?.();
       return { before, after, outDir, selected };
     } finally {
       if (final !== lora) disposeLora(final);
@@ -165,8 +169,10 @@ async function trainSteps(ctx: TrainContext, f: StepsInput, opts: RunOptions): P
     const last = step === cfg.steps - 1;
     // validate before the checkpoint: a resume from it never skips a validation
     if (cfg.select.every > 0 && ((step + 1) % cfg.select.every === 0 || last)) await validate(step + 1);
-    if ((cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0) || last)
+    if ((cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0) || last) {
       saveCheckpoint(checkpointDir, lora, adam, { nextStep: step + 1, adamStep: adam.step }, f.baseDir);
+      opts.onCheckpoint?.();
+    }
   }
   return best;
 }
