@@ -2,7 +2,10 @@
  * Sweep grids: the cross product × seeds with deterministic names and configs that hold the swept
  * values, and every kind of bad grid rejected with a message that names the key or value.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseRunConfig, SMOKE_CONFIG } from "../../src/config.ts";
 import { parseGrid, parseSeeds, runName } from "../../src/report/sweep-grid.ts";
 
 const BASE = { steps: 3, reward: { combine: "weighted-sum", weights: { decision: 1 } } };
@@ -69,6 +72,20 @@ describe("parseGrid", () => {
     // each value is valid alone; together they break "sharePrefix is not run with checkpointLayers"
     expect(() => grid({ "loss.sharePrefix": [true], "loss.checkpointLayers": [false, true] }))
       .toThrow(/the combination loss\.sharePrefix=true,loss\.checkpointLayers=true,seed=0 is not a valid run config: loss\.sharePrefix: a shared prefix/);
+  });
+});
+
+describe("the shipped grids", () => {
+  const configs = path.join(import.meta.dirname, "..", "..", "configs");
+  const read = (file: string) => JSON.parse(fs.readFileSync(path.join(configs, file), "utf8"));
+  it.each(fs.readdirSync(configs).filter((f) => f.startsWith("sweep-") && f.endsWith(".json")))("configs/%s is a valid grid for the smoke config and configs/short.json", (file) => {
+    for (const base of [SMOKE_CONFIG, read("short.json")]) expect(parseGrid(read(file), base, { where: file, seeds: [0, 1] }).runs.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("configs/short.json is the smoke run with fewer steps and smaller evals", () => {
+    const [short, smoke] = [parseRunConfig(read("short.json"), "short.json"), parseRunConfig(SMOKE_CONFIG, "smoke")];
+    expect({ ...short, steps: smoke.steps, select: smoke.select, eval: smoke.eval }).toEqual(smoke);
+    expect([short.steps, short.select.every, short.eval.maxScenarios]).toEqual([8, 4, 30]);
   });
 });
 
