@@ -82,10 +82,12 @@ describe("the shipped grids", () => {
     for (const base of [SMOKE_CONFIG, read("short.json")]) expect(parseGrid(read(file), base, { where: file, seeds: [0, 1] }).runs.length).toBeGreaterThanOrEqual(4);
   });
 
-  it("configs/short.json is the smoke run with fewer steps and smaller evals", () => {
+  it("configs/short.json is the smoke run made small: its reward, fewer and smaller steps, evals and warm start", () => {
     const [short, smoke] = [parseRunConfig(read("short.json"), "short.json"), parseRunConfig(SMOKE_CONFIG, "smoke")];
-    expect({ ...short, steps: smoke.steps, select: smoke.select, eval: smoke.eval }).toEqual(smoke);
-    expect([short.steps, short.select.every, short.eval.maxScenarios]).toEqual([8, 4, 30]);
+    const sized = { steps: smoke.steps, scenariosPerStep: smoke.scenariosPerStep, groupSize: smoke.groupSize, select: smoke.select, eval: smoke.eval, warmStart: smoke.warmStart };
+    expect({ ...short, ...sized, loss: { ...short.loss, microBatch: smoke.loss.microBatch } }).toEqual(smoke);
+    expect(short.loss.microBatch).toBe(short.groupSize); // sharePrefix runs each group's prompt once
+    expect([short.steps, short.scenariosPerStep, short.groupSize, short.select.every, short.eval.maxScenarios, short.warmStart.steps]).toEqual([4, 2, 4, 2, 20, 100]);
   });
 });
 
