@@ -55,12 +55,13 @@
   function xAxis(spec) {
     const axis = { label: spec.xTitle || undefined };
     if (!spec.xLabels) return Object.assign(axis, { incrs: STEP_INCRS, values: tickValues });
-    const isLong = spec.xLabels.some((l) => l.length > 10);
+    const longest = Math.max(...spec.xLabels.map((l) => l.length));
     return Object.assign(axis, {
       splits: () => spec.x,
       values: (u, splits) => splits.map((i) => spec.xLabels[i] ?? ""),
-      rotate: isLong ? -30 : 0,
-      size: isLong ? 90 : 40,
+      rotate: longest > 10 ? -30 : 0,
+      // a label rotated by 30° drops by half its width (≈ 7 px a character at 12 px)
+      size: longest > 10 ? Math.min(180, 30 + Math.ceil(3.6 * longest)) : 40,
     });
   }
 
@@ -95,17 +96,18 @@
     const { series, columns, bands, bandEdges } = seriesOf(spec);
     const isCategorical = Boolean(spec.xLabels);
     const n = spec.x.length;
+    const x = xAxis(spec);
     const opts = {
       title: spec.title,
       width: Math.max(320, card.clientWidth - 20),
-      height: 260,
+      height: 220 + (x.size ?? 40), // a tall axis of rotated labels does not squeeze the plot
       series,
       bands,
       scales: {
         x: { time: false, range: isCategorical ? [-0.5, n - 0.5] : undefined },
         y: spec.yRange ? { range: spec.yRange } : {},
       },
-      axes: [xAxis(spec), { size: 56, values: tickValues }],
+      axes: [x, { size: 56, values: tickValues }],
       legend: { live: true },
     };
     const u = new uPlot(opts, columns, card);

@@ -38,7 +38,7 @@ function stats(runs: readonly Loaded[], metric: Metric): { mean: number; std: nu
 function runsTable(plan: SweepPlan, loaded: readonly Loaded[]): Table {
   const keys = plan.keys.map((k) => k.key);
   const rows = loaded.map(({ run, data }): Cell[] => [
-    data ? { text: run.name, href: `${run.name}/${REPORT_FILE}` } : run.name,
+    data ? { text: REPORT_FILE, href: `${run.name}/${REPORT_FILE}` } : "not started",
     ...keys.map((k) => text(run.values[k])),
     run.seed,
     data ? runStatus(data) : "pending",
