@@ -19,6 +19,7 @@ import { evaluate, stratified, type EvalReport } from "../rl/evaluate.ts";
 import { defaultThreads, startPool, type Pool } from "../rl/pool.ts";
 import { trainRun } from "../rl/run.ts";
 import { rolloutOptions } from "../rl/step.ts";
+import { reportHooks } from "../report/run-report.ts";
 import type { Scenario } from "../scenario/schema.ts";
 import { backendOption } from "./model.ts";
 import { parseFloatOption, parseIntOption, printJson } from "./output.ts";
@@ -47,7 +48,7 @@ async function trainCommand(opts: TrainOptions) {
   if (isResume && opts.steps !== undefined) fs.writeFileSync(source!, `${JSON.stringify(cfg, null, 2)}\n`);
   const progress = createProgress(process.stderr);
   progress.line(`trirl train → ${outDir}${isResume ? " (resuming)" : ""}`);
-  const result = await trainRun(cfg, outDir, { isResume, isOverwrite: opts.overwrite, report: progress.event, threads: opts.threads });
+  const result = await trainRun(cfg, outDir, { isResume, isOverwrite: opts.overwrite, report: progress.event, threads: opts.threads, ...reportHooks(outDir, progress.line) });
   progress.line(comparisonTable(result.before, result.after));
   if (result.selected) progress.line(`after = the adapter of step ${result.selected.step} of ${cfg.steps}, the best on validation (${outDir}/validation.jsonl)`);
   printJson({ out: outDir, selected_step: result.selected?.step ?? cfg.steps, eval_before: result.before, eval_after: result.after });

@@ -77,8 +77,9 @@ async function runEval({ policy, lora, pool }: Sampler, scenarios: readonly Scen
 /**
  * `threads`: this thread plus workers to share rollouts and gradients with (pool.ts); the results do not depend on it.
  * `isOverwrite`: replace a run already in `outDir` (run-folder.ts); without it such a folder is refused.
+ * `onCheckpoint` / `onFinish`: called after each checkpoint and after eval_after.json is written (e.g. to refresh a report).
  */
-export type RunOptions = ClaimOptions & { report: (e: RunEvent) => void; scoreOptions?: ScoreOptions; threads?: number };
+export type RunOptions = ClaimOptions & { report: (e: RunEvent) => void; scoreOptions?: ScoreOptions; threads?: number; onCheckpoint?: () => void; onFinish?: () => void };
 
 type RunScenarios = ReturnType<typeof splitScenarios>;
 
@@ -125,6 +126,7 @@ async function trainWith(pool: Pool, cfg: RunConfig, { outDir, scenarios }: { ou
       saveAdapter(path.join(outDir, "adapter"), final, { baseModelDir: baseDir });
       const after = await runEval({ policy: { model, tokenizer, adapters: final.adapters }, lora: final, pool }, evalScenarios, cfg, "after", opts);
       writeJson(path.join(outDir, "eval_after.json"), after);
+      opts.onFinish?.();
       return { before, after, outDir, selected };
     } finally {
       if (final !== lora) disposeLora(final);
@@ -174,8 +176,10 @@ async function trainSteps(ctx: TrainContext, f: StepsInput, opts: RunOptions): P
     const last = step === cfg.steps - 1;
     // validate before the checkpoint: a resume from it never skips a validation
     if (cfg.select.every > 0 && ((step + 1) % cfg.select.every === 0 || last)) await validate(step + 1);
-    if ((cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0) || last)
+    if ((cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0) || last) {
       saveCheckpoint(checkpointDir, lora, adam, { nextStep: step + 1, adamStep: adam.step }, f.baseDir);
+      opts.onCheckpoint?.();
+    }
   }
   return best;
 }
