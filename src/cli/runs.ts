@@ -8,16 +8,17 @@ import { Command } from "commander";
 import { disposeLora } from "../lora/lora.ts";
 import { mergeAdapter } from "../lora/merge.ts";
 import { loadAdapter } from "../lora/peft.ts";
-import { initBackend } from "../model/backend.ts";
+import type { BackendChoice } from "../model/backend.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
 import type { EvalReport } from "../rl/evaluate.ts";
+import { backendOption, startBackend } from "./model.ts";
 import { printJson } from "./output.ts";
 
-async function mergeCommand(opts: { model: string; adapter: string; out: string }) {
-  await initBackend("wasm");
+async function mergeCommand(opts: { model: string; adapter: string; out: string; backend: BackendChoice }) {
+  await startBackend(opts.backend);
   const model = loadModel(opts.model);
   const lora = loadAdapter(opts.adapter, model);
-  mergeAdapter(model, lora, opts.out);
+  await mergeAdapter(model, lora, opts.out);
   disposeLora(lora);
   disposeModel(model);
   printJson({ merged: opts.out });
@@ -55,6 +56,7 @@ export function registerRunCommands(program: Command): void {
     .requiredOption("--model <dir>", "base checkpoint folder")
     .requiredOption("--adapter <dir>", "PEFT adapter folder (e.g. RUN/adapter)")
     .requiredOption("--out <dir>", "output folder (must not be the base folder)")
+    .addOption(backendOption().default("wasm"))
     .action(mergeCommand);
   program
     .command("compare")

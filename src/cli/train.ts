@@ -9,7 +9,7 @@ import { Command, Option } from "commander";
 import { parseRunConfig, SMOKE_CONFIG, type RunConfig } from "../config.ts";
 import { loadAdapter } from "../lora/peft.ts";
 import { disposeLora } from "../lora/lora.ts";
-import { initBackend, type BackendName } from "../model/backend.ts";
+import type { BackendChoice } from "../model/backend.ts";
 import { ensureTinyModel } from "../model/tiny-model.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
@@ -18,7 +18,7 @@ import { evaluate, stratified, type EvalReport } from "../rl/evaluate.ts";
 import { defaultThreads, startPool, type Pool } from "../rl/pool.ts";
 import { trainRun } from "../rl/run.ts";
 import { rolloutOptions } from "../rl/step.ts";
-import { backendOption } from "./model.ts";
+import { backendOption, startBackend } from "./model.ts";
 import { parseFloatOption, parseIntOption, printJson } from "./output.ts";
 import { createProgress } from "./progress.ts";
 
@@ -31,7 +31,7 @@ function readConfigFile(file: string | undefined): unknown {
   }
 }
 
-type TrainOptions = { config?: string; out?: string; resume?: string; steps?: number; backend?: BackendName; threads: number };
+type TrainOptions = { config?: string; out?: string; resume?: string; steps?: number; backend?: BackendChoice; threads: number };
 
 async function trainCommand(opts: TrainOptions) {
   const isResume = opts.resume !== undefined;
@@ -68,11 +68,11 @@ function comparisonTable(before: EvalReport, after: EvalReport): string {
   return [`eval on ${after.scenarios} held-out scenarios`, `${"".padEnd(30)} before      after`, ...lines].join("\n");
 }
 
-type EvalOptions = { model: string; adapter?: string; scenarios?: string; split: "train" | "validation" | "test"; maxScenarios: number; temperature: number; seed: number; backend: BackendName; threads: number };
+type EvalOptions = { model: string; adapter?: string; scenarios?: string; split: "train" | "validation" | "test"; maxScenarios: number; temperature: number; seed: number; backend: BackendChoice; threads: number };
 
 async function evalCommand(opts: EvalOptions) {
-  await initBackend(opts.backend);
-  const pool = await startPool(opts.threads, opts.backend);
+  const backend = await startBackend(opts.backend);
+  const pool = await startPool(opts.threads, backend);
   try {
     await evalWith(pool, opts);
   } finally {
