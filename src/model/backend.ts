@@ -18,6 +18,7 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { describeAdapter, isRealGpu, noAdapterError, probeGpu } from "./gpu.ts";
 import { registerWasmKernels } from "./wasm-kernels.ts";
+import { registerWebgpuKernels, watchDeviceErrors } from "./webgpu-kernels.ts";
 
 export const BACKENDS = ["auto", "wasm", "cpu", "webgpu", "tensorflow"] as const;
 /** A backend as asked for: a name, or "auto". */
@@ -50,7 +51,7 @@ export async function initBackend(choice: BackendChoice = "wasm"): Promise<Backe
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`backend "${name}" failed to initialise`);
   await tf.ready();
-  if (name === "webgpu") await tuneWebgpu();
+  if (name === "webgpu") await setUpWebgpu();
   return name;
 }
 
@@ -77,12 +78,15 @@ async function prepareWebgpu(): Promise<void> {
 }
 
 /**
- * On a software adapter (SwiftShader: CI), always the tiled matmul program: tfjs picks a
+ * trirl's webgpu kernels and device-error watch (webgpu-kernels.ts). On a software adapter
+ * (SwiftShader: CI), always the tiled matmul program: tfjs picks a
  * workgroup-reduction program for products with ≤ 128 outputs (every decode step's), whose
  * barriers SwiftShader runs ~35× slower (measured: [1, 64]·[64, 64] 90 ms vs 2.5 ms). A real GPU
  * keeps tfjs's own choice.
  */
-async function tuneWebgpu(): Promise<void> {
+async function setUpWebgpu(): Promise<void> {
+  registerWebgpuKernels();
+  watchDeviceErrors((tf.backend() as unknown as { device: Parameters<typeof watchDeviceErrors>[0] }).device);
   const adapter = await (globalThis as unknown as { navigator: { gpu: Gpu } }).navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
   const MATMUL_PACKED = 3; // tfjs-backend-webgpu MatMulProgramType.MatMulPackedProgram
   if (adapter?.info?.isFallbackAdapter) tf.env().set("WEBGPU_MATMUL_PROGRAM_TYPE", MATMUL_PACKED);
