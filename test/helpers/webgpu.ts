@@ -7,6 +7,9 @@
 import fs from "node:fs";
 import { probeGpu } from "../../src/model/gpu.ts";
 
+/** A webgpu test's time limit: SwiftShader is slow (a few minutes per file alone on 2 cores), and slower still on a shared box. */
+export const SOFTWARE_GPU_MS = 900_000;
+
 export const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
 
 if (process.env.VK_ICD_FILENAMES === undefined && fs.existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;

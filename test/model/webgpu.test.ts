@@ -22,7 +22,7 @@ import { expectClose } from "../helpers/expect-close.ts";
 import { FIXTURE_NAMES, fixtureDir, readExpected } from "../helpers/fixtures.ts";
 import { randomizeLora } from "../lora/helpers.ts";
 import { failSyncReads } from "../helpers/sync-reads.ts";
-import { webgpuSkipReason } from "../helpers/webgpu.ts";
+import { SOFTWARE_GPU_MS, webgpuSkipReason } from "../helpers/webgpu.ts";
 
 type GradCase = { logprobs: number[]; entropy: number[]; grads: number[][] };
 
@@ -59,7 +59,7 @@ async function logprobGrads(name: string, full: boolean): Promise<GradCase> {
   return result;
 }
 
-describe.skipIf(webgpuSkipReason !== undefined)("webgpu backend", () => {
+describe.skipIf(webgpuSkipReason !== undefined)("webgpu backend", { timeout: SOFTWARE_GPU_MS }, () => {
   const onWasm = new Map<string, GradCase>();
   const cases = [["qwen3-tiny", false], ["qwen2-tiny", true]] as const;
 
@@ -68,7 +68,7 @@ describe.skipIf(webgpuSkipReason !== undefined)("webgpu backend", () => {
     for (const [name, full] of cases) onWasm.set(name, await logprobGrads(name, full));
     await initBackend("webgpu");
     failSyncReads();
-  });
+  }, SOFTWARE_GPU_MS);
 
   it("auto picks webgpu only for a real GPU, and says why", async () => {
     const { adapter } = await probeGpu();

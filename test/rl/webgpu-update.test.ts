@@ -20,7 +20,7 @@ import { syntheticEpisodes } from "../helpers/episodes.ts";
 import { expectClose } from "../helpers/expect-close.ts";
 import { fixtureDir } from "../helpers/fixtures.ts";
 import { failSyncReads } from "../helpers/sync-reads.ts";
-import { webgpuSkipReason } from "../helpers/webgpu.ts";
+import { SOFTWARE_GPU_MS, webgpuSkipReason } from "../helpers/webgpu.ts";
 import { randomizeLora } from "../lora/helpers.ts";
 
 const DEFAULTS = RunConfig.parse({});
@@ -54,14 +54,14 @@ async function twoPhases(sharePrefix: boolean): Promise<Run> {
   return { stats, weights, leaked };
 }
 
-describe.skipIf(webgpuSkipReason !== undefined)("a GRPO update on webgpu", () => {
+describe.skipIf(webgpuSkipReason !== undefined)("a GRPO update on webgpu", { timeout: SOFTWARE_GPU_MS }, () => {
   const onWasm = new Map<boolean, Run>();
   beforeAll(async () => {
     await initBackend("wasm");
     for (const share of [false, true]) onWasm.set(share, await twoPhases(share));
     await initBackend("webgpu");
     failSyncReads();
-  });
+  }, SOFTWARE_GPU_MS);
 
   it.each([false, true])("sharePrefix %s: loss, KL, clip fraction, entropy, gradient norm and LoRA weights match wasm; no tensor leaks", async (share) => {
     const got = await twoPhases(share);
