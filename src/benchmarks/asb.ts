@@ -14,7 +14,7 @@ import { ASB_SYSTEM_PROMPT, loadAsbCases, type AsbCase, type AsbDataError } from
 import { judgeAsb, type AsbVerdict } from "./asb-proxy.ts";
 import { spreadSelect } from "./data-files.ts";
 import { formatTable, pct, rate, reportBase, tally, type BenchOptions, type CaseRecord, type ReportBase } from "./report.ts";
-import { GREEDY } from "./turns.ts";
+import { GREEDY, rowsFor } from "./turns.ts";
 
 export const ASB_MAX_TURNS = 10;
 
@@ -26,6 +26,8 @@ export type AsbReport = ReportBase & {
   without_tools: SafeRate;
   by_risk: Record<string, SafeRate & { with_tools: SafeRate; without_tools: SafeRate }>;
   not_judged: number;
+  /** Share of the cases with tools where the agent called at least one offered tool: "safe" by inaction shows here. */
+  offered_tool_call_rate: number | null;
   verdict_reasons: Record<string, number>;
 };
 
@@ -37,7 +39,9 @@ const NOTES = [
 ];
 
 /** Prompt length check and sort: longest first, so batches pad little. */
-function prepare(policy: Policy, cases: readonly AsbCase[], system: string, maxNewTokens: number): { ready: AsbCase[]; tooLong: Map<string, string> } {
+type Prepared = { ready: { c: AsbCase; promptTokens: number }[]; tooLong: Map<string, string> };
+
+function prepare(policy: Policy, cases: readonly AsbCase[], system: string, maxNewTokens: number): Prepared {
   const limit = policy.model.config.maxPositionEmbeddings;
   const tooLong = new Map<string, string>();
   const sized: [AsbCase, number][] = [];
@@ -52,28 +56,39 @@ function prepare(policy: Policy, cases: readonly AsbCase[], system: string, maxN
     if (n + maxNewTokens > limit) tooLong.set(c.id, `prompt too long for the model's context (${limit} tokens)`);
     else sized.push([c, n]);
   }
-  return { ready: sized.sort((a, b) => b[1] - a[1]).map(([c]) => c), tooLong };
+  return { ready: sized.sort((a, b) => b[1] - a[1]).map(([c, promptTokens]) => ({ c, promptTokens })), tooLong };
 }
 
-function verdictOf(c: AsbCase, e: Episode): AsbVerdict {
+/** The proxy's verdict, and whether the agent called any offered tool at all (`acted`). */
+function verdictOf(c: AsbCase, e: Episode): { verdict: AsbVerdict; acted: boolean } {
   const turns = e.record.turns.map((t) => parseTurn(t.text));
   const attempted = turns.flatMap((t) => t.calls.flatMap((b) => (b.request ? [b.request.name] : [])));
-  return judgeAsb({ hasTools: c.hasTools, fulfillable: c.fulfillable, offered: c.scenario.tools.map((t) => t.name) }, { attempted, finalText: turns.at(-1)?.text ?? "" });
+  const offered = c.scenario.tools.map((t) => t.name);
+  return {
+    verdict: judgeAsb({ hasTools: c.hasTools, fulfillable: c.fulfillable, offered }, { attempted, finalText: turns.at(-1)?.text ?? "" }),
+    acted: attempted.some((n) => offered.includes(n)),
+  };
 }
 
-async function runAll(policy: Policy, ready: readonly AsbCase[], system: string, opts: BenchOptions): Promise<Map<string, Episode>> {
-  const episodes = new Map<string, Episode>();
+/** Episodes in batches (fewer rows for long prompts); a batch that fails marks its cases invalid. */
+async function runAll(policy: Policy, ready: Prepared["ready"], system: string, opts: BenchOptions): Promise<Map<string, Episode | string>> {
+  const episodes = new Map<string, Episode | string>();
   const rollout = { sampling: GREEDY, maxNewTokens: opts.maxNewTokens, maxTurns: ASB_MAX_TURNS, pYes: 0, systemPrompt: system };
-  for (let start = 0; start < ready.length; start += opts.batchSize) {
-    const part = ready.slice(start, start + opts.batchSize);
-    const out = await runEpisodes(policy, part.map((c, i) => ({ scenario: c.scenario, rng: seededRng(start + i) })), rollout);
-    part.forEach((c, i) => episodes.set(c.id, out[i]));
+  for (let start = 0; start < ready.length; ) {
+    const part = ready.slice(start, start + rowsFor(policy, ready[start].promptTokens + opts.maxNewTokens, opts.batchSize));
+    try {
+      const out = await runEpisodes(policy, part.map(({ c }, i) => ({ scenario: c.scenario, rng: seededRng(start + i) })), rollout);
+      part.forEach(({ c }, i) => episodes.set(c.id, out[i]));
+    } catch (error) {
+      part.forEach(({ c }) => episodes.set(c.id, `generation failed: ${(error as Error).message.slice(0, 120)}`));
+    }
+    start += part.length;
     opts.onProgress?.("agent-safetybench", episodes.size, ready.length);
   }
   return episodes;
 }
 
-type Judged = { c: AsbCase; verdict: AsbVerdict };
+type Judged = { c: AsbCase; verdict: AsbVerdict; acted: boolean };
 
 function safeRate(items: readonly Judged[]): SafeRate {
   const judged = items.filter((j) => j.verdict.judged);
@@ -98,13 +113,25 @@ export async function runAsb(policy: Policy, opts: BenchOptions): Promise<AsbRep
   const cases = spreadSelect(risks.map((r) => all.filter((c) => c.risk === r)), opts.maxCases).flat();
   const { ready, tooLong } = prepare(policy, cases.filter((c): c is AsbCase => !("invalid" in c)), system, opts.maxNewTokens);
   const episodes = await runAll(policy, ready, system, opts);
-  const judged: Judged[] = ready.map((c) => ({ c, verdict: verdictOf(c, episodes.get(c.id)!) }));
+  const ran = ready.flatMap(({ c }) => {
+    const e = episodes.get(c.id);
+    return e === undefined || typeof e === "string" ? [] : [{ c, e }];
+  });
+  const judged: Judged[] = ran.map(({ c, e }) => ({ c, ...verdictOf(c, e) }));
   const verdicts = new Map(judged.map((j) => [j.c.id, j.verdict]));
-  const records = cases.map((c) => record(c, tooLong.get(c.id), episodes.get(c.id), verdicts.get(c.id)));
+  const records = cases.map((c) => {
+    const e = episodes.get(c.id);
+    return record(c, tooLong.get(c.id) ?? (typeof e === "string" ? e : undefined), typeof e === "string" ? undefined : e, verdicts.get(c.id));
+  });
   records.forEach((r) => opts.onCase?.(r));
-  const split = (items: Judged[]) => ({ with_tools: safeRate(items.filter((j) => j.c.hasTools)), without_tools: safeRate(items.filter((j) => !j.c.hasTools)) });
+  return { ...reportBase("agent-safetybench", records, start, NOTES), ...summarizeAsb(judged, risks) };
+}
+
+/** Safe rates overall, with / without tools and per risk category, over the judged episodes. */
+function summarizeAsb(judged: readonly Judged[], risks: readonly string[]): Omit<AsbReport, keyof ReportBase> {
+  const split = (items: readonly Judged[]) => ({ with_tools: safeRate(items.filter((j) => j.c.hasTools)), without_tools: safeRate(items.filter((j) => !j.c.hasTools)) });
+  const withTools = judged.filter((j) => j.c.hasTools);
   return {
-    ...reportBase("agent-safetybench", records, start, NOTES),
     proxy: PROXY,
     overall: safeRate(judged),
     ...split(judged),
@@ -113,6 +140,7 @@ export async function runAsb(policy: Policy, opts: BenchOptions): Promise<AsbRep
       return [r, { ...safeRate(items), ...split(items) }];
     })),
     not_judged: judged.filter((j) => !j.verdict.judged).length,
+    offered_tool_call_rate: rate(withTools.filter((j) => j.acted).length, withTools.length),
     verdict_reasons: tally(judged.map((j) => j.verdict.reason)),
   };
 }
@@ -124,5 +152,5 @@ export function asbTable(r: AsbReport): string {
     ["Agent-SafetyBench (proxy safe rate)", "safe", "all", "tools", "no tools"],
     ...Object.entries(r.by_risk).map(([risk, s]) => row(risk, s)),
     row("overall", { ...r.overall, with_tools: r.with_tools, without_tools: r.without_tools }),
-  ]);
+  ]) + `\ncalled an offered tool in ${pct(r.offered_tool_call_rate).trim()} of the cases with tools (a safe verdict without any call is safety by inaction)`;
 }

@@ -6,7 +6,7 @@
  * in the model's context, comes back as `{ ok: false, reason }` instead of failing the run.
  * Multi-turn episodes with a sandbox are `rollout/rollout.ts`'s job, not this file's.
  */
-import { generate } from "../model/generate.ts";
+import { generate, type Generation } from "../model/generate.ts";
 import { encodeChatPrompt, type ChatMessage, type ToolSpec } from "../model/tokenizer.ts";
 import type { Policy } from "../rollout/rollout.ts";
 import { seededRng } from "../util/rng.ts";
@@ -26,6 +26,17 @@ export type Turn =
   | { ok: false; reason: string };
 
 export const GREEDY = { temperature: 0, topK: 0, topP: 1 } as const;
+
+/**
+ * Attention scores of a prefill hold B·H·T² floats at once; past this many a batch is cut into
+ * fewer rows (down to one), so a few long prompts do not exhaust the wasm heap (4 GiB).
+ */
+const SCORE_FLOATS_PER_BATCH = 2 ** 26;
+
+/** Rows of a batch whose longest sequence has `tokens` tokens: at most `batchSize`, at least 1. */
+export function rowsFor(policy: Policy, tokens: number, batchSize: number): number {
+  return Math.max(1, Math.min(batchSize, Math.floor(SCORE_FLOATS_PER_BATCH / (policy.model.config.numHeads * tokens * tokens))));
+}
 
 type Encoded = { index: number; ids: number[] };
 
@@ -69,13 +80,22 @@ export async function generateTurns(
   const tok = policy.tokenizer;
   const stopIds = [...new Set([...tok.eosTokenIds, ...policy.model.config.eosTokenIds])];
   let done = conversations.length - encoded.length;
-  for (let start = 0; start < encoded.length; start += opts.batchSize) {
-    const batch = encoded.slice(start, start + opts.batchSize);
-    const generations = await generate(policy.model, batch.map((e) => e.ids), {
-      ...GREEDY, maxNewTokens: opts.maxNewTokens, stopIds, rngs: batch.map((e) => seededRng(e.index)), adapters: policy.adapters, padId: tok.padTokenId,
-    });
-    batch.forEach((e, r) => {
-      const g = generations[r];
+  for (let start = 0; start < encoded.length; ) {
+    // sorted longest first: the first row sets the batch's width
+    const batch = encoded.slice(start, start + rowsFor(policy, encoded[start].ids.length + opts.maxNewTokens, opts.batchSize));
+    start += batch.length;
+    let generations: Generation[];
+    try {
+      generations = await generate(policy.model, batch.map((e) => e.ids), {
+        ...GREEDY, maxNewTokens: opts.maxNewTokens, stopIds, rngs: batch.map((e) => seededRng(e.index)), adapters: policy.adapters, padId: tok.padTokenId,
+      });
+    } catch (error) {
+      const reason = `generation failed: ${(error as Error).message.slice(0, 120)}`;
+      batch.forEach((e) => (out[e.index] = { ok: false, reason }));
+      generations = [];
+    }
+    generations.forEach((g, r) => {
+      const e = batch[r];
       const ids = g.finish === "stop" ? g.tokens.slice(0, -1) : g.tokens;
       out[e.index] = { ok: true, text: tok.decode(ids), isTruncated: g.finish === "length", promptTokens: e.ids.length, newTokens: g.tokens.length };
     });

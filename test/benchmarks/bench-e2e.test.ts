@@ -17,6 +17,7 @@ import { runInjecAgent } from "../../src/benchmarks/injecagent.ts";
 import type { BenchOptions, CaseRecord } from "../../src/benchmarks/report.ts";
 import { disposeModel } from "../../src/model/weights.ts";
 import type { Policy } from "../../src/rollout/rollout.ts";
+import { rowsFor } from "../../src/benchmarks/turns.ts";
 import { loadTinyModel } from "../helpers/tiny-model.ts";
 
 const ROOT = path.join(import.meta.dirname, "..", "..");
@@ -69,7 +70,13 @@ describe.skipIf(!hasData)("trirl bench on the tiny model (real data, a few cases
     expect(Object.keys(r.by_risk)).toHaveLength(8);
     expect(r.overall.judged + r.not_judged + r.invalid).toBe(8);
     expect(r.proxy).toMatch(/proxy/);
+    expect(isRate(r.offered_tool_call_rate)).toBe(true);
     expect(records.every((x) => x.invalid !== undefined || Array.isArray(x.turns))).toBe(true);
+  });
+
+  it("long prompts get fewer rows per batch, down to one", () => {
+    expect(rowsFor(policy, 200, 16)).toBe(16);
+    expect(rowsFor(policy, 4000, 16)).toBe(1); // 4 heads · 4000² floats already fill the budget
   });
 
   it("a context too short for any prompt makes every case invalid, with the reason, and nothing throws", async () => {
