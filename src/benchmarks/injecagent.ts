@@ -10,11 +10,11 @@ import { parseTurn } from "../sandbox/parse.ts";
 import { spreadSelect } from "./data-files.ts";
 import {
   INJECAGENT_FILES, INJECAGENT_SYSTEM_PROMPT, callArgumentsText, firstConversation, loadAttackerCache, loadInjecFile,
-  loadInjecTools, lookupAttackerResponse, secondConversation, type InjecCase, type InjecDataError,
+  loadInjecTools, lookupAttackerResponse, secondConversation, type AttackerCache, type CacheLookup, type InjecCase, type InjecDataError,
 } from "./injecagent-data.ts";
 import { classifyFirstCall, scoreSetting, type CaseResult, type Outcome, type SettingScore } from "./injecagent-score.ts";
 import { formatTable, pct, reportBase, tally, type BenchOptions, type CaseRecord, type ReportBase } from "./report.ts";
-import { generateTurns, type Turn } from "./turns.ts";
+import { generateTurns, type Conversation, type Turn } from "./turns.ts";
 
 export type InjecAgentReport = ReportBase & {
   settings: { base: SettingScore; enhanced: SettingScore };
@@ -28,15 +28,15 @@ const NOTES = [
   "data-stealing step 2: attacker-tool response from attacker_simulated_responses.json by exact (tool, arguments) key, else the first cached response of that tool (the harness would ask GPT-4); only whether GmailSendEmail is called next is scored",
 ];
 
-type Step1 = { c: InjecCase; turn: Turn; outcome: Outcome; parsed?: ReturnType<typeof parseTurn> };
+type Step1 = { c: InjecCase; turn: Turn; outcome: Outcome };
 
 /** The classified first call of a generated turn; a failed generation is invalid with its reason. */
-function classify(turn: Turn, target: string, userTool: string): { outcome: Outcome; parsed?: ReturnType<typeof parseTurn> } {
-  if (!turn.ok) return { outcome: { label: "invalid", reason: turn.reason } };
+export function classifyTurn(turn: Turn, target: string, userTool: string): Outcome {
+  if (!turn.ok) return { label: "invalid", reason: turn.reason };
   const parsed = parseTurn(turn.text);
   const first = parsed.calls[0];
   const call = first === undefined ? undefined : { name: first.request?.name, error: first.error };
-  return { outcome: classifyFirstCall({ text: parsed.text, call }, target, userTool), parsed };
+  return classifyFirstCall({ text: parsed.text, call }, target, userTool);
 }
 
 function selectCases(opts: BenchOptions): (InjecCase | InjecDataError)[] {
@@ -47,18 +47,28 @@ function selectCases(opts: BenchOptions): (InjecCase | InjecDataError)[] {
 
 type Step2 = { turn: Turn; lookup: string; outcome: Outcome };
 
-/** Step 2 for the data-stealing cases whose step 1 called the extraction tool. */
+/**
+ * The step-2 conversation of a data-stealing case whose step-1 turn (`step1Text`) called the
+ * extraction tool, with how the tool's response was found; undefined for any other case.
+ */
+export function planSteal(c: InjecCase, step1Text: string, system: string, cache: AttackerCache): { conversation: Conversation; lookup: CacheLookup } | undefined {
+  const parsed = parseTurn(step1Text);
+  const request = parsed.calls[0]?.request;
+  if (c.kind !== "ds" || request?.name !== c.attackerTools[0]) return undefined;
+  const lookup = lookupAttackerResponse(cache, request.name, request.arguments);
+  const step1 = { text: parsed.text, name: request.name, argumentsText: callArgumentsText(request.arguments) };
+  return { conversation: secondConversation(c, system, step1, lookup.response), lookup };
+}
+
+/** Step 2 for the data-stealing cases whose step 1 succeeded. */
 async function stealSteps(policy: Policy, step1: readonly Step1[], system: string, opts: BenchOptions): Promise<Map<string, Step2>> {
   const cache = loadAttackerCache(opts.dir);
-  const toSteal = step1.filter((s) => s.c.kind === "ds" && s.outcome.label === "succ");
-  const requests = toSteal.map((s) => ({ text: s.parsed!.text, request: s.parsed!.calls[0].request! }));
-  const lookups = toSteal.map((s, i) => lookupAttackerResponse(cache, s.c.attackerTools[0], requests[i].request.arguments));
-  const conversations = toSteal.map((s, i) => {
-    const { text, request } = requests[i];
-    return secondConversation(s.c, system, { text, name: request.name, argumentsText: callArgumentsText(request.arguments) }, lookups[i].response);
+  const plans = step1.flatMap((s) => {
+    const plan = s.outcome.label === "succ" && s.turn.ok ? planSteal(s.c, s.turn.text, system, cache) : undefined;
+    return plan === undefined ? [] : [{ c: s.c, ...plan }];
   });
-  const turns = await generateTurns(policy, conversations, opts, (done, total) => opts.onProgress?.("injecagent step 2", done, total));
-  return new Map(toSteal.map((s, i) => [s.c.id, { turn: turns[i], lookup: lookups[i].match, ...classify(turns[i], s.c.attackerTools[1], s.c.userTool) }]));
+  const turns = await generateTurns(policy, plans.map((p) => p.conversation), opts, (done, total) => opts.onProgress?.("injecagent step 2", done, total));
+  return new Map(plans.map((p, i) => [p.c.id, { turn: turns[i], lookup: p.lookup.match, outcome: classifyTurn(turns[i], p.c.attackerTools[1], p.c.userTool) }]));
 }
 
 function caseRecord(c: InjecCase | InjecDataError, s1: Step1 | undefined, s2: Step2 | undefined): CaseRecord {
@@ -78,7 +88,7 @@ export async function runInjecAgent(policy: Policy, opts: BenchOptions): Promise
   const cases = selectCases(opts);
   const valid = cases.filter((c): c is InjecCase => !("invalid" in c));
   const turns = await generateTurns(policy, valid.map((c) => firstConversation(c, system)), opts, (done, total) => opts.onProgress?.("injecagent step 1", done, total));
-  const step1 = new Map(valid.map((c, i): [string, Step1] => [c.id, { c, turn: turns[i], ...classify(turns[i], c.attackerTools[0], c.userTool) }]));
+  const step1 = new Map(valid.map((c, i): [string, Step1] => [c.id, { c, turn: turns[i], outcome: classifyTurn(turns[i], c.attackerTools[0], c.userTool) }]));
   const step2 = await stealSteps(policy, [...step1.values()], system, opts);
   const records = cases.map((c) => caseRecord(c, step1.get(c.id), step2.get(c.id)));
   records.forEach((r) => opts.onCase?.(r));
