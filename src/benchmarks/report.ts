@@ -1,6 +1,6 @@
 /**
- * What every benchmark run shares: its options, the per-case record it streams out (so a crash
- * loses nothing already scored), the invalid-case accounting, timing, and table helpers. Rates are
+ * What every benchmark run shares: its options, the per-case record it hands out once the cases
+ * are scored, the invalid-case accounting, timing, and table helpers. Rates are
  * in [0, 1]; null where the denominator is 0. The CLI prints the report as JSON and the table.
  */
 
@@ -16,7 +16,7 @@ export type BenchOptions = {
   /** The system message; undefined = the benchmark's own default. */
   systemPrompt?: string;
   onProgress?: (phase: string, done: number, total: number) => void;
-  /** Each case's record as soon as it is scored. */
+  /** Each case's record, in case order, after the run has scored them all. */
   onCase?: (record: CaseRecord) => void;
 };
 
