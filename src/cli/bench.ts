@@ -8,7 +8,9 @@ import fs from "node:fs";
 import { Argument, type Command } from "commander";
 import { disposeLora } from "../lora/lora.ts";
 import { loadAdapter } from "../lora/peft.ts";
-import { initBackend, type BackendName } from "../model/backend.ts";
+import type { BackendChoice } from "../model/backend.ts";
+import { adapterBaseDir, checkAdapterBase } from "../lora/adapter-base.ts";
+import { checkModelFolder } from "../rl/base-model.ts";
 import { readModelSystemPrompt } from "../model/hf-config.ts";
 import { ensureTinyModel } from "../model/tiny-model.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
@@ -19,7 +21,7 @@ import { bfclTable, runBfcl } from "../benchmarks/bfcl.ts";
 import { BENCHMARK_NAMES, DEFAULT_DATA_DIR, benchmarkDir, type BenchmarkName } from "../benchmarks/data-files.ts";
 import { injecAgentTable, runInjecAgent } from "../benchmarks/injecagent.ts";
 import type { BenchOptions, ReportBase } from "../benchmarks/report.ts";
-import { backendOption } from "./model.ts";
+import { backendOption, startBackend } from "./model.ts";
 import { parseIntOption, printJson } from "./output.ts";
 import { createProgress } from "./progress.ts";
 
@@ -40,14 +42,23 @@ async function runBench(name: BenchmarkName, policy: Policy, opts: BenchOptions)
 }
 
 type BenchCliOptions = {
-  model: string; adapter?: string; maxCases?: number; data?: string; maxNewTokens?: number; batchSize: number;
-  systemPrompt?: string; cases?: string; backend: BackendName;
+  model?: string; adapter?: string; force: boolean; maxCases?: number; data?: string; maxNewTokens?: number; batchSize: number;
+  systemPrompt?: string; cases?: string; backend: BackendChoice;
 };
+
+/** --model, else the adapter's recorded base; checked (and the adapter against it) before anything loads. */
+function benchModelDir(opts: BenchCliOptions): string {
+  if (opts.model === undefined && opts.adapter === undefined) throw new Error("--model is required (it may be omitted only with --adapter, whose base model is then used)");
+  const dir = opts.model === undefined ? adapterBaseDir(opts.adapter!) : opts.model === "tiny" ? ensureTinyModel() : opts.model;
+  checkModelFolder(dir);
+  if (opts.adapter !== undefined && !opts.force) checkAdapterBase(opts.adapter, dir);
+  return dir;
+}
 
 async function benchCommand(name: BenchmarkName, opts: BenchCliOptions) {
   const dir = benchmarkDir(name, opts.data, process.cwd()); // fail on missing data before loading a model
-  const backend = await initBackend(opts.backend);
-  const modelDir = opts.model === "tiny" ? ensureTinyModel() : opts.model;
+  const modelDir = benchModelDir(opts);
+  const backend = await startBackend(opts.backend);
   const model = loadModel(modelDir);
   const tokenizer = await loadTokenizer(modelDir);
   const lora = opts.adapter ? loadAdapter(opts.adapter, model) : undefined;
@@ -75,8 +86,9 @@ export function registerBenchCommands(program: Command): void {
     .command("bench")
     .description("run a public benchmark offline (InjecAgent, BFCL, Agent-SafetyBench) and print its report, scored like the official protocol")
     .addArgument(new Argument("<name>", "the benchmark").choices(BENCHMARK_NAMES))
-    .requiredOption("--model <dir>", 'Hugging Face checkpoint folder, or "tiny"')
+    .option("--model <dir>", 'Hugging Face checkpoint folder, or "tiny" (default with --adapter: the base the adapter was trained on)')
     .option("--adapter <dir>", "PEFT LoRA adapter folder")
+    .option("--force", "apply --adapter even though it was trained on another base model", false)
     .option("--max-cases <n>", "cases at most, spread evenly over the benchmark's files / categories (default: all)", parseIntOption("--max-cases", 1))
     .option("--data <dir>", `benchmark data folder (default: ${DEFAULT_DATA_DIR} from the working folder)`)
     .option("--max-new-tokens <n>", "new tokens per assistant turn (agent-safetybench: per episode); default 256, agent-safetybench 512", parseIntOption("--max-new-tokens", 1))
