@@ -13,15 +13,17 @@ describe("RunConfig", () => {
   it("configs/smoke.json spells out exactly the embedded smoke config (what `trirl train` runs with no options)", () => {
     const smoke = JSON.parse(fs.readFileSync(path.join(CONFIGS, "smoke.json"), "utf8"));
     expect(parseRunConfig(smoke, "smoke.json")).toEqual(parseRunConfig(SMOKE_CONFIG, "embedded"));
-    // the smoke run is the defaults except its reward, its shared-prompt micro-batches, centred-only
-    // advantages and validation every 5 steps
+    // the smoke run is the defaults except its backend (wasm, not auto), its reward, its shared-prompt
+    // micro-batches, centred-only advantages and validation every 5 steps
     const defaults = RunConfig.parse({});
     const embedded = parseRunConfig(SMOKE_CONFIG, "embedded");
-    expect({ ...embedded, reward: defaults.reward, loss: defaults.loss, select: defaults.select }).toEqual(defaults);
+    expect({ ...embedded, backend: defaults.backend, reward: defaults.reward, loss: defaults.loss, select: defaults.select }).toEqual(defaults);
+    expect([embedded.backend, defaults.backend]).toEqual(["wasm", "auto"]);
     expect(embedded.loss).toEqual({ ...defaults.loss, microBatch: 8, sharePrefix: true, scaleByStd: false });
     expect(embedded.select).toEqual({ ...defaults.select, every: 5 });
   });
-  it.each(fs.readdirSync(CONFIGS).filter((f) => f.endsWith(".json")))("configs/%s is a valid run config", (file) => {
+  // configs/sweep-*.json are sweep grids, not run configs (test/report/sweep-grid.test.ts)
+  it.each(fs.readdirSync(CONFIGS).filter((f) => f.endsWith(".json") && !f.startsWith("sweep-")))("configs/%s is a valid run config", (file) => {
     expect(() => parseRunConfig(JSON.parse(fs.readFileSync(path.join(CONFIGS, file), "utf8")), file)).not.toThrow();
   });
   it("an ablation differs from the smoke run only in its reward", () => {

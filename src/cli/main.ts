@@ -9,6 +9,8 @@ import { registerScenarioCommands } from "./scenarios.ts";
 import { registerScoreCommands } from "./score.ts";
 import { registerTrainCommands } from "./train.ts";
 import { registerRunCommands } from "./runs.ts";
+import { registerReportCommands } from "./report.ts";
+import { registerBenchCommands } from "./bench.ts";
 
 const program = new Command("trirl")
   .description("Safety-align tool-using Qwen agents with tri-modal RL rewards (LoRA + GRPO, TensorFlow.js)")
@@ -16,7 +18,9 @@ const program = new Command("trirl")
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 // Each register function adds its subcommands to `program`.
-const registrations: ((p: Command) => void)[] = [registerModelCommands, registerTrainCommands, registerRunCommands, registerScoreCommands, registerScenarioCommands];
+const registrations: ((p: Command) => void)[] = [
+  registerModelCommands, registerTrainCommands, registerRunCommands, registerScoreCommands, registerScenarioCommands, registerReportCommands, registerBenchCommands,
+];
 for (const register of registrations) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

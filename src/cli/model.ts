@@ -7,7 +7,7 @@ import fs from "node:fs";
 import { Command, Option } from "commander";
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { BACKENDS, initBackend, type BackendName } from "../model/backend.ts";
+import { BACKENDS, chooseBackend, initBackend, type BackendChoice, type BackendName } from "../model/backend.ts";
 import { generate } from "../model/generate.ts";
 import { tokenBatch, disposeBatch } from "../model/inputs.ts";
 import { forward, lmHead } from "../model/qwen.ts";
@@ -18,7 +18,14 @@ import { seededRng } from "../util/rng.ts";
 import { parseFloatOption, parseIntOption, printJson } from "./output.ts";
 
 export const backendOption = () =>
-  new Option("--backend <name>", "tfjs backend").choices(BACKENDS).default("wasm" satisfies BackendName);
+  new Option("--backend <name>", "tfjs backend; auto = webgpu on a real GPU, else wasm").choices(BACKENDS).default("auto" satisfies BackendChoice);
+
+/** Resolves and starts the backend; says on stderr which one when it was chosen (auto) or is a GPU. */
+export async function startBackend(choice: BackendChoice): Promise<BackendName> {
+  const { name, reason } = await chooseBackend(choice);
+  if (choice === "auto" || name === "webgpu") process.stderr.write(`trirl: backend ${name} (${reason})\n`);
+  return initBackend(name);
+}
 
 const LogitsInput = z.strictObject({
   input_ids: z.array(z.array(z.number().int().nonnegative()).min(1)).min(1),
@@ -49,8 +56,8 @@ function readLogitsInput(file: string, vocabSize: number): z.infer<typeof Logits
   return parsed.data;
 }
 
-async function logitsCommand(opts: { model: string; input: string; backend: BackendName }) {
-  await initBackend(opts.backend);
+async function logitsCommand(opts: { model: string; input: string; backend: BackendChoice }) {
+  await startBackend(opts.backend);
   const model = loadModel(opts.model);
   const input = readLogitsInput(opts.input, model.config.vocabSize);
   const batch = tokenBatch(input.input_ids, input.attention_mask);
@@ -64,11 +71,11 @@ async function logitsCommand(opts: { model: string; input: string; backend: Back
 
 type GenerateCliOptions = {
   model: string; promptIds: number[]; maxNewTokens: number; temperature: number;
-  topK: number; topP: number; seed: number; backend: BackendName;
+  topK: number; topP: number; seed: number; backend: BackendChoice;
 };
 
 async function generateCommand(opts: GenerateCliOptions) {
-  await initBackend(opts.backend);
+  await startBackend(opts.backend);
   const model = loadModel(opts.model);
   const v = model.config.vocabSize;
   const bad = opts.promptIds.find((id) => id >= v);
@@ -85,7 +92,7 @@ async function generateCommand(opts: GenerateCliOptions) {
 type ChatCliOptions = Omit<GenerateCliOptions, "promptIds" | "model"> & { model?: string; system?: string; think: boolean };
 
 async function chatCommand(prompt: string, opts: ChatCliOptions) {
-  await initBackend(opts.backend);
+  await startBackend(opts.backend);
   const dir = opts.model ?? ensureTinyModel();
   const tok = await loadTokenizer(dir);
   const model = loadModel(dir);

@@ -9,19 +9,20 @@ import { disposeLora } from "../lora/lora.ts";
 import { mergeAdapter } from "../lora/merge.ts";
 import { adapterBaseDir, checkAdapterBase } from "../lora/adapter-base.ts";
 import { loadAdapter } from "../lora/peft.ts";
-import { initBackend } from "../model/backend.ts";
+import type { BackendChoice } from "../model/backend.ts";
 import { checkCheckpointFolder, disposeModel, loadModel } from "../model/weights.ts";
 import type { EvalReport } from "../rl/evaluate.ts";
+import { backendOption, startBackend } from "./model.ts";
 import { printJson } from "./output.ts";
 
-async function mergeCommand(opts: { model?: string; adapter: string; out: string; force: boolean }) {
+async function mergeCommand(opts: { model?: string; adapter: string; out: string; force: boolean; backend: BackendChoice }) {
   const dir = opts.model ?? adapterBaseDir(opts.adapter);
   checkCheckpointFolder(dir);
   if (!opts.force) checkAdapterBase(opts.adapter, dir);
-  await initBackend("wasm");
+  await startBackend(opts.backend);
   const model = loadModel(dir);
   const lora = loadAdapter(opts.adapter, model);
-  mergeAdapter(model, lora, opts.out);
+  await mergeAdapter(model, lora, opts.out);
   disposeLora(lora);
   disposeModel(model);
   printJson({ merged: opts.out });
@@ -60,6 +61,7 @@ export function registerRunCommands(program: Command): void {
     .requiredOption("--adapter <dir>", "PEFT adapter folder (e.g. RUN/adapter)")
     .option("--force", "merge even though the adapter was trained on another base model", false)
     .requiredOption("--out <dir>", "output folder (must not be the base folder)")
+    .addOption(backendOption().default("wasm"))
     .action(mergeCommand);
   program
     .command("compare")

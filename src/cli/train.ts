@@ -10,7 +10,7 @@ import { parseRunConfig, SMOKE_CONFIG, type RunConfig } from "../config.ts";
 import { adapterBaseDir, checkAdapterBase } from "../lora/adapter-base.ts";
 import { loadAdapter } from "../lora/peft.ts";
 import { disposeLora } from "../lora/lora.ts";
-import { initBackend, type BackendName } from "../model/backend.ts";
+import type { BackendChoice } from "../model/backend.ts";
 import { ensureTinyModel } from "../model/tiny-model.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
@@ -19,8 +19,9 @@ import { evaluate, stratified, type EvalReport } from "../rl/evaluate.ts";
 import { defaultThreads, startPool, type Pool } from "../rl/pool.ts";
 import { trainRun } from "../rl/run.ts";
 import { rolloutOptions } from "../rl/step.ts";
+import { reportHooks } from "../report/run-report.ts";
 import type { Scenario } from "../scenario/schema.ts";
-import { backendOption } from "./model.ts";
+import { backendOption, startBackend } from "./model.ts";
 import { parseFloatOption, parseIntOption, printJson } from "./output.ts";
 import { createProgress } from "./progress.ts";
 
@@ -33,7 +34,7 @@ function readConfigFile(file: string | undefined): unknown {
   }
 }
 
-type TrainOptions = { config?: string; out?: string; resume?: string; overwrite: boolean; steps?: number; backend?: BackendName; threads: number };
+type TrainOptions = { config?: string; out?: string; resume?: string; overwrite: boolean; steps?: number; backend?: BackendChoice; threads: number };
 
 async function trainCommand(opts: TrainOptions) {
   const isResume = opts.resume !== undefined;
@@ -47,7 +48,7 @@ async function trainCommand(opts: TrainOptions) {
   if (isResume && opts.steps !== undefined) fs.writeFileSync(source!, `${JSON.stringify(cfg, null, 2)}\n`);
   const progress = createProgress(process.stderr);
   progress.line(`trirl train → ${outDir}${isResume ? " (resuming)" : ""}`);
-  const result = await trainRun(cfg, outDir, { isResume, isOverwrite: opts.overwrite, report: progress.event, threads: opts.threads });
+  const result = await trainRun(cfg, outDir, { isResume, isOverwrite: opts.overwrite, report: progress.event, threads: opts.threads, ...reportHooks(outDir, progress.line) });
   progress.line(comparisonTable(result.before, result.after));
   if (result.selected) progress.line(`after = the adapter of step ${result.selected.step} of ${cfg.steps}, the best on validation (${outDir}/validation.jsonl)`);
   printJson({ out: outDir, selected_step: result.selected?.step ?? cfg.steps, eval_before: result.before, eval_after: result.after });
@@ -73,7 +74,7 @@ function comparisonTable(before: EvalReport, after: EvalReport): string {
 
 type EvalOptions = {
   model?: string; adapter?: string; force: boolean; scenarios?: string; split: "train" | "validation" | "test";
-  maxScenarios: number; temperature: number; seed: number; backend: BackendName; threads: number;
+  maxScenarios: number; temperature: number; seed: number; backend: BackendChoice; threads: number;
 };
 
 /** The model folder `trirl eval` evaluates: --model, else the adapter's recorded base; checked before anything starts. */
@@ -89,8 +90,8 @@ async function evalCommand(opts: EvalOptions) {
   const dir = evalModelDir(opts);
   const cfg = parseRunConfig({ model: dir, scenarios: opts.scenarios, seed: opts.seed, eval: { split: opts.split, maxScenarios: opts.maxScenarios, temperature: opts.temperature } }, "trirl eval options");
   const scenarios = stratified(evalScenarios(cfg), cfg.eval.maxScenarios);
-  await initBackend(opts.backend);
-  const pool = await startPool(opts.threads, opts.backend);
+  const backend = await startBackend(opts.backend);
+  const pool = await startPool(opts.threads, backend);
   try {
     await evalWith(pool, cfg, scenarios, opts.adapter);
   } finally {

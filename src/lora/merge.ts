@@ -29,15 +29,15 @@ const COPIED_FILES = [
 ];
 
 /** Writes `outDir` as a checkpoint that `loadModel` (and transformers) reads as base + adapters. */
-export function mergeAdapter(model: QwenModel, lora: Lora, outDir: string): void {
-  saveModel(model, outDir, lora.adapters);
+export async function mergeAdapter(model: QwenModel, lora: Lora, outDir: string): Promise<void> {
+  await saveModel(model, outDir, lora.adapters);
 }
 
 /**
  * Writes `model` (its current weight values, e.g. after a full fine-tune) as a checkpoint in
  * `outDir`, with `adapters` folded into the linears.
  */
-export function saveModel(model: QwenModel, outDir: string, adapters: Adapters = new Map()): void {
+export async function saveModel(model: QwenModel, outDir: string, adapters: Adapters = new Map()): Promise<void> {
   if (path.resolve(outDir) === path.resolve(model.dir))
     throw new Error(`saveModel: output folder ${outDir} is the base model's folder; refusing to overwrite the base checkpoint`);
   if (fs.existsSync(path.join(outDir, "model.safetensors.index.json")))
@@ -45,7 +45,8 @@ export function saveModel(model: QwenModel, outDir: string, adapters: Adapters =
   const modelKeys = new Set(model.weights.layers.flatMap((l) => Object.values(l.linears).map((lin) => lin.key)));
   for (const key of adapters.keys()) assert(modelKeys.has(key), `saveModel: adapter module "${key}" is not in the model`);
   fs.mkdirSync(outDir, { recursive: true });
-  writeSafetensors(path.join(outDir, "model.safetensors"), hfTensors(model, adapters), { format: "pt" });
+  const tensors = await hfTensors(model, adapters);
+  writeSafetensors(path.join(outDir, "model.safetensors"), tensors, { format: "pt" });
   fs.copyFileSync(path.join(model.dir, "config.json"), path.join(outDir, "config.json"));
   for (const name of COPIED_FILES) {
     const from = path.join(model.dir, name);
@@ -53,16 +54,16 @@ export function saveModel(model: QwenModel, outDir: string, adapters: Adapters =
   }
 }
 
-/** Every base weight under its HF key and in HF layout, with adapters folded into the linears. */
-function hfTensors(model: QwenModel, adapters: Adapters): TensorToWrite[] {
+/**
+ * Every base weight under its HF key and in HF layout, with adapters folded into the linears.
+ * Read back asynchronously, one tensor at a time: a transient (merged, transposed) copy is made
+ * just before its read and disposed after it, so at most one exists.
+ */
+async function hfTensors(model: QwenModel, adapters: Adapters): Promise<TensorToWrite[]> {
   const w = model.weights;
-  const out: TensorToWrite[] = [];
-  const plain = (name: string, t: tf.Tensor) => out.push({ name, shape: t.shape, data: t.dataSync() as Float32Array });
-  const hf = (name: string, weight: Weight) => {
-    const t = hfLayout(weight); // HF [out, in]
-    plain(name, t);
-    t.dispose();
-  };
+  const reads: { name: string; t: tf.Tensor | (() => tf.Tensor) }[] = [];
+  const plain = (name: string, t: tf.Tensor | (() => tf.Tensor)) => reads.push({ name, t });
+  const hf = (name: string, weight: Weight) => plain(name, () => hfLayout(weight)); // HF [out, in]
   w.layers.forEach((l, i) => {
     const p = `model.layers.${i}`;
     plain(`${p}.input_layernorm.weight`, l.inputNorm);
@@ -70,9 +71,7 @@ function hfTensors(model: QwenModel, adapters: Adapters): TensorToWrite[] {
     if (l.qNorm) plain(`${p}.self_attn.q_norm.weight`, l.qNorm);
     if (l.kNorm) plain(`${p}.self_attn.k_norm.weight`, l.kNorm);
     for (const lin of Object.values(l.linears)) {
-      const merged = mergedWeight(lin, adapters.get(lin.key)); // [out, in]
-      plain(`${lin.key}.weight`, merged);
-      merged.dispose();
+      plain(`${lin.key}.weight`, () => mergedWeight(lin, adapters.get(lin.key))); // [out, in]
       if (lin.bias) plain(`${lin.key}.bias`, lin.bias);
     }
   });
@@ -82,6 +81,15 @@ function hfTensors(model: QwenModel, adapters: Adapters): TensorToWrite[] {
     hf("lm_head.weight", w.lmHead);
   } else {
     hf("model.embed_tokens.weight", w.lmHead); // tied: the head is the embedding
+  }
+  const out: TensorToWrite[] = [];
+  for (const { name, t } of reads) {
+    const tensor = typeof t === "function" ? t() : t;
+    try {
+      out.push({ name, shape: tensor.shape, data: (await tensor.data()) as Float32Array });
+    } finally {
+      if (tensor !== t) tensor.dispose();
+    }
   }
   return out;
 }

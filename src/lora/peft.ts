@@ -60,28 +60,43 @@ export function peftAdapterConfig(cfg: LoraConfig, baseModel: string): Record<st
   };
 }
 
+/** An adapter's factors read back from the backend, in PEFT layout, ready to write. */
+export type AdapterSnapshot = { config: LoraConfig; tensors: TensorToWrite[] };
+
+/** Reads every factor asynchronously (a GPU backend has no cheap synchronous read), all reads in flight at once. */
+export async function snapshotAdapter(lora: Lora): Promise<AdapterSnapshot> {
+  const terms = [...lora.adapters];
+  const values = await Promise.all(terms.flatMap(([, term]) => [term.aT.data(), term.bT.data()]));
+  const tensors: TensorToWrite[] = [];
+  terms.forEach(([key, term], i) => {
+    const [inDim, r] = term.aT.shape;
+    const outDim = term.bT.shape[1];
+    tensors.push({ name: peftKey(key, "lora_A"), shape: [r, inDim], data: transpose(values[2 * i] as Float32Array, inDim, r) });
+    tensors.push({ name: peftKey(key, "lora_B"), shape: [outDim, r], data: transpose(values[2 * i + 1] as Float32Array, r, outDim) });
+  });
+  return { config: lora.config, tensors };
+}
+
 /**
  * Writes `dir/adapter_model.safetensors` then `dir/adapter_config.json`, each to a temp file renamed
  * into place, so a reader never sees a half-written file, then trirl's record of the base
  * (BASE_RECORD_FILE) when `baseModelDir` is a local checkpoint folder. Creates `dir` if needed.
  */
-export function saveAdapter(dir: string, lora: Lora, meta: { baseModelDir: string }): void {
+export function writeAdapter(dir: string, snapshot: AdapterSnapshot, meta: { baseModelDir: string }): void {
   fs.mkdirSync(dir, { recursive: true });
-  const tensors: TensorToWrite[] = [];
-  for (const [key, term] of lora.adapters) {
-    const [inDim, r] = term.aT.shape;
-    const outDim = term.bT.shape[1];
-    tensors.push({ name: peftKey(key, "lora_A"), shape: [r, inDim], data: transpose(term.aT.dataSync() as Float32Array, inDim, r) });
-    tensors.push({ name: peftKey(key, "lora_B"), shape: [outDim, r], data: transpose(term.bT.dataSync() as Float32Array, r, outDim) });
-  }
-  writeSafetensors(path.join(dir, ADAPTER_WEIGHTS_FILE), tensors, { format: "pt" });
+  writeSafetensors(path.join(dir, ADAPTER_WEIGHTS_FILE), snapshot.tensors, { format: "pt" });
   const configPath = path.join(dir, ADAPTER_CONFIG_FILE);
   const tmp = `${configPath}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(peftAdapterConfig(lora.config, meta.baseModelDir), null, 2)}\n`);
+  fs.writeFileSync(tmp, `${JSON.stringify(peftAdapterConfig(snapshot.config, meta.baseModelDir), null, 2)}\n`);
   fs.renameSync(tmp, configPath);
   if (!isCheckpointDir(meta.baseModelDir)) return; // a hub id: nothing local to fingerprint
   const record: BaseRecord = { path: path.resolve(meta.baseModelDir), fingerprint: modelFingerprint(meta.baseModelDir) };
   fs.writeFileSync(path.join(dir, BASE_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** `snapshotAdapter`, then `writeAdapter`. */
+export async function saveAdapter(dir: string, lora: Lora, meta: { baseModelDir: string }): Promise<void> {
+  writeAdapter(dir, await snapshotAdapter(lora), meta);
 }
 
 /**

@@ -46,11 +46,10 @@ async function step(model: QwenModel, state: DecodeState, ids: number[][], posit
   const t = ids[0].length;
   const s = state.keyMask[0].length;
   const idsT = tf.tensor2d(ids.flat(), [b, t], "int32");
-  const posT = tf.tensor2d(positions.flat(), [b, t], "int32");
   const maskT = tf.tensor2d(state.keyMask.flat(), [b, s], "float32");
-  const out = forward(model, { ids: idsT, positions: posT, keyMask: maskT, cache: state.cache, adapters });
+  const out = forward(model, { ids: idsT, positions: Int32Array.from(positions.flat()), keyMask: maskT, cache: state.cache, adapters });
   const logits = tf.tidy(() => lmHead(model, out.hidden.slice([0, t - 1, 0], [b, 1, -1]).reshape([b, -1]))); // [B, V]
-  tf.dispose([idsT, posT, maskT, out.hidden]);
+  tf.dispose([idsT, maskT, out.hidden]);
   disposeCache(state.cache);
   state.cache = out.cache!;
   const values = (await logits.data()) as Float32Array;

@@ -5,9 +5,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert } from "../util/assert.ts";
 
-export type TokenBatch = { ids: tf.Tensor2D; positions: tf.Tensor2D; keyMask: tf.Tensor2D };
+/** `positions` is host data ([B, T] row-major): only RoPE reads it, in JS. */
+export type TokenBatch = { ids: tf.Tensor2D; positions: Int32Array; keyMask: tf.Tensor2D };
 
-/** ids, mask: [B][T]; mask null = all ones. The caller owns the returned tensors. */
+/** ids, mask: [B][T]; mask null = all ones. The caller owns the returned tensors (`disposeBatch`). */
 export function tokenBatch(ids: number[][], mask: number[][] | null): TokenBatch {
   const b = ids.length;
   const t = ids[0]?.length ?? 0;
@@ -19,13 +20,12 @@ export function tokenBatch(ids: number[][], mask: number[][] | null): TokenBatch
   });
   return {
     ids: tf.tensor2d(ids.flat(), [b, t], "int32"),
-    positions: tf.tensor2d(positions.flat(), [b, t], "int32"),
+    positions: Int32Array.from(positions.flat()),
     keyMask: tf.tensor2d(m.flat(), [b, t], "float32"),
   };
 }
 
 export function disposeBatch(batch: TokenBatch): void {
   batch.ids.dispose();
-  batch.positions.dispose();
   batch.keyMask.dispose();
 }

@@ -26,8 +26,8 @@ export type Adapters = ReadonlyMap<string, LoraTerm>;
 
 export type ForwardInput = {
   ids: tf.Tensor2D; // [B, T] int32
-  /** Position of each new token, `cumsum(mask) - 1` for left padding. [B, T] int32 */
-  positions: tf.Tensor2D;
+  /** Position of each new token, `cumsum(mask) - 1` for left padding. [B, T] row-major, host memory (rope.ts) */
+  positions: Int32Array;
   /** 1 for a real key, 0 for padding, over cached + new keys. [B, S] float32 */
   keyMask: tf.Tensor2D;
   cache?: KvCache;
@@ -197,7 +197,7 @@ export function forward(model: QwenModel, opts: ForwardInput): ForwardOutput {
     const { ids, positions, keyMask } = opts;
     const cfg = model.config;
     const [b, t] = ids.shape;
-    const { cos, sin } = ropeTables(cfg.headDim, cfg.ropeTheta, positions); // [B, T, D]
+    const { cos, sin } = ropeTables(cfg.headDim, cfg.ropeTheta, positions, [b, t]); // [B, T, D]
     const ctx: LayerContext = { cos: cos.reshape([b, 1, t, cfg.headDim]), sin: sin.reshape([b, 1, t, cfg.headDim]), bias: attentionBias(keyMask, t) };
     const cacheOut: KvCache | undefined = opts.cache ? { layers: [] } : undefined;
     let x = embedTokens(model, ids); // [B, T, C]

@@ -34,12 +34,15 @@ export function learningRate(opts: AdamOptions, step: number): number {
 }
 
 /**
- * One update of `vars` from `grads` (same order). Returns the gradient norm before clipping.
+ * One update of `vars` from `grads` (same order). Returns the gradient norm before clipping: the
+ * step's one read back (async: the clip and the skip are decided on the host).
  * Does not dispose `grads`.
  */
-export function adamStep(vars: readonly tf.Variable[], grads: readonly tf.Tensor[], state: AdamState, opts: AdamOptions): number {
+export async function adamStep(vars: readonly tf.Variable[], grads: readonly tf.Tensor[], state: AdamState, opts: AdamOptions): Promise<number> {
   assert(vars.length === grads.length && vars.length === state.m.length, "adamStep: vars, grads and state differ in length");
-  const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => g.square().sum()))).dataSync()[0]);
+  const normT = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => g.square().sum()))));
+  const norm = (await normT.data())[0];
+  normT.dispose();
   // clip the global norm; a non-finite norm would poison the moments, so skip that update
   if (!Number.isFinite(norm)) return norm;
   const clip = opts.maxGradNorm > 0 && norm > opts.maxGradNorm ? opts.maxGradNorm / norm : 1;

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { RunConfig } from "../config.ts";
 import { saveModel } from "../lora/merge.ts";
+import type { BackendName } from "../model/backend.ts";
 import { ensureTinyModel } from "../model/tiny-model.ts";
 import { checkTokenizerFiles, loadTokenizer } from "../model/tokenizer.ts";
 import { checkCheckpointFolder, disposeModel, loadModel } from "../model/weights.ts";
@@ -68,23 +69,25 @@ export function checkModelFolder(model: string): void {
  * `version` goes up whenever the code computes it differently, to the bit (a cache written by
  * older kernels would start RL from slightly different weights than a fresh clone does).
  * 5: every batched wasm product on XNNPACK (wasm-kernels.ts).
+ * `backend`: a GPU backend's warm start differs from wasm's in float rounding, so it is keyed
+ * apart; wasm and cpu keep the keys they always had.
  */
-export function warmStartDir(cfg: RunConfig, baseDir: string): string {
-  return `${baseDir.replace(/\/+$/, "")}-warm-${warmStartKey(cfg, baseDir)}`;
+export function warmStartDir(cfg: RunConfig, baseDir: string, backend: BackendName = "wasm"): string {
+  return `${baseDir.replace(/\/+$/, "")}-warm-${warmStartKey(cfg, baseDir, backend)}`;
 }
 
-function warmStartKey(cfg: RunConfig, baseDir: string): string {
+function warmStartKey(cfg: RunConfig, baseDir: string, backend: BackendName): string {
   const { microBatch, ...warm } = cfg.warmStart; // microBatch is keyed with the other loss settings
-  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 5 };
+  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 5, ...(backend === "wasm" || backend === "cpu" ? {} : { backend }) };
   return crypto.createHash("sha256").update(JSON.stringify(shaping)).digest("hex").slice(0, 12);
 }
 
 /** Returns the folder of the model RL starts from (and is KL-regularised towards). */
-/** `pool` shares the warm start's micro-batches between threads. */
-export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[], { report, pool = IN_PROCESS }: { report: (e: RunEvent) => void; pool?: Pool }): Promise<string> {
+/** `pool` shares the warm start's micro-batches between threads; `backend` is the one it runs on. */
+export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[], { report, pool = IN_PROCESS, backend = "wasm" }: { report: (e: RunEvent) => void; pool?: Pool; backend?: BackendName }): Promise<string> {
   const baseDir = cfg.model === "tiny" ? ensureTinyModel() : cfg.model;
   if (cfg.warmStart.steps === 0) return baseDir;
-  const warmDir = warmStartDir(cfg, baseDir);
+  const warmDir = warmStartDir(cfg, baseDir, backend);
   if (fs.existsSync(path.join(warmDir, "model.safetensors"))) {
     report({ kind: "info", message: `warm start: reusing ${warmDir}` });
     return warmDir;
@@ -99,7 +102,7 @@ export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[
   try {
     await warmStart(target, tokenizer, train, opts, (step, loss) =>
       report({ kind: "progress", phase: "warm start", done: step + 1, total: ws.steps, detail: `nll ${loss.toFixed(3)}` }));
-    saveModel(target.model, tmp, target.adapters);
+    await saveModel(target.model, tmp, target.adapters);
     fs.renameSync(tmp, warmDir);
   } finally {
     target.dispose();

@@ -92,7 +92,7 @@ function padded(episodes: readonly MaskedSequence[], advantages: ArrayLike<numbe
   });
   const seq: SequenceBatch = {
     ids: tf.tensor2d(ids, [n, t], "int32"),
-    positions: tf.tensor2d(positions, [n, t], "int32"),
+    positions,
     keyMask: tf.tensor2d(keyMask, [n, width], "float32"),
     predictAt: tf.tensor1d(predictAt, "int32"),
     targets: tf.tensor1d(targets, "int32"),
@@ -120,8 +120,9 @@ export function buildBatch(episodes: readonly MaskedSequence[], advantages: Arra
 
 export function disposeBatch(batch: TrainBatch): void {
   const seq = batch.seq;
-  if ("parts" in seq) tf.dispose([...Object.values(seq.prefix), ...seq.parts.flatMap((s) => Object.values(s))]);
-  else tf.dispose(Object.values(seq));
+  const tensors = (s: SequenceBatch) => [s.ids, s.keyMask, s.predictAt, s.targets];
+  if ("parts" in seq) tf.dispose([seq.prefix.ids, seq.prefix.keyMask, ...seq.parts.flatMap(tensors)]);
+  else tf.dispose(tensors(seq));
 }
 
 /** Splits `items` into consecutive slices of at most `size`. */

@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { loadAdapter, saveAdapter } from "../lora/peft.ts";
+import { loadAdapter, snapshotAdapter, writeAdapter } from "../lora/peft.ts";
 import type { Lora } from "../lora/lora.ts";
 import { openSafetensors, writeSafetensors } from "../model/safetensors.ts";
 import type { QwenModel } from "../model/weights.ts";
@@ -30,11 +30,14 @@ export function replaceDir(dir: string, fill: (tmp: string) => void): void {
   fs.rmSync(old, { recursive: true, force: true });
 }
 
-export function saveCheckpoint(dir: string, lora: Lora, adam: AdamState, state: CheckpointState, baseModelDir: string): void {
+/** Reads the adapter and moments back (asynchronously: no synchronous GPU read), then writes them. */
+export async function saveCheckpoint(dir: string, lora: Lora, adam: AdamState, state: CheckpointState, baseModelDir: string): Promise<void> {
+  const adapter = await snapshotAdapter(lora);
+  const moments = [...adam.m.map((t, i) => [`m.${i}`, t] as const), ...adam.v.map((t, i) => [`v.${i}`, t] as const)];
+  const values = await Promise.all(moments.map(([, t]) => t.data()));
   replaceDir(dir, (tmp) => {
-    saveAdapter(path.join(tmp, "adapter"), lora, { baseModelDir });
-    const moments = [...adam.m.map((t, i) => [`m.${i}`, t] as const), ...adam.v.map((t, i) => [`v.${i}`, t] as const)];
-    writeSafetensors(path.join(tmp, OPTIMIZER_FILE), moments.map(([name, t]) => ({ name, shape: t.shape, data: t.dataSync() as Float32Array })));
+    writeAdapter(path.join(tmp, "adapter"), adapter, { baseModelDir });
+    writeSafetensors(path.join(tmp, OPTIMIZER_FILE), moments.map(([name, t], i) => ({ name, shape: t.shape, data: values[i] as Float32Array })));
     fs.writeFileSync(path.join(tmp, STATE_FILE), `${JSON.stringify(state)}\n`);
   });
 }

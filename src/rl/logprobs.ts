@@ -21,7 +21,7 @@ import { assert } from "../util/assert.ts";
 /** Token ids and which positions were sampled; built by the rollout, where the truth is known. */
 export type SequenceBatch = {
   ids: tf.Tensor2D; // [N, T] int32, left-padded
-  positions: tf.Tensor2D; // [N, T] int32
+  positions: Int32Array; // [N, T] row-major, host memory (only RoPE reads it)
   keyMask: tf.Tensor2D; // [N, T] float32, 1 = real token
   /** Flat index n·T + t of each position whose logits predict a sampled token. [M] int32 */
   predictAt: tf.Tensor1D;

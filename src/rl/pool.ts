@@ -86,7 +86,7 @@ export function balancedRanges(costs: readonly number[], parts: number): [number
   return n === 0 ? [] : cuts.slice(0, -1).map((c, k) => [c, cuts[k + 1]]);
 }
 
-const snapshot = (variables: readonly tf.Variable[]) => variables.map((v) => Float32Array.from(v.dataSync() as Float32Array));
+const snapshot = async (variables: readonly tf.Variable[]) => (await Promise.all(variables.map((v) => v.data()))).map((d) => Float32Array.from(d as Float32Array));
 
 /** A pool with `threads − 1` workers on `backend` (wasm and cpu; other backends run on one thread). */
 export async function startPool(threads: number, backend: BackendName): Promise<Pool> {
@@ -109,7 +109,7 @@ export async function startPool(threads: number, backend: BackendName): Promise<
       const ranges = balancedRanges(jobs.map(() => 1), workers.length + 1);
       if (ranges.length < 2) return runEpisodes(policy, jobs, opts);
       assert(loaded !== undefined, "pool: load() the model before sharing work");
-      const target = lora && policy.adapters ? { spec: { kind: "lora" as const, config: lora.config }, values: snapshot(lora.variables) } : undefined;
+      const target = lora && policy.adapters ? { spec: { kind: "lora" as const, config: lora.config }, values: await snapshot(lora.variables) } : undefined;
       const remote = ranges.slice(1).map(([a, b], k) => workers[k].call({
         op: "rollout", target, opts, jobs: jobs.slice(a, b).map((j) => ({ scenario: j.scenario, rng: j.rng.state() })),
       }) as Promise<Episode[]>);
@@ -124,18 +124,19 @@ export async function startPool(threads: number, backend: BackendName): Promise<
       const used = workers.slice(0, ranges.length - 1);
       if (used.length > 0) assert(loaded !== undefined, "pool: load() the model before sharing work");
       const begun = used.map((w, k) => w.call({ op: "begin", target: local.spec, task: part(ranges[k + 1]) }));
-      const shard = gradientShard(local.model, local, part(ranges[0])); // its reference log-probs meanwhile
-      try {
-        await Promise.all(begun);
-      } catch (error) {
-        shard.dispose();
-        throw error;
+      // this thread's batches and reference log-probs meanwhile
+      const [mine, theirs] = await Promise.allSettled([gradientShard(local.model, local, part(ranges[0])), Promise.all(begun)]);
+      if (theirs.status === "rejected") {
+        if (mine.status === "fulfilled") mine.value.dispose();
+        throw theirs.reason;
       }
+      if (mine.status === "rejected") throw mine.reason;
+      const shard = mine.value;
       return {
         async run(onResult) {
-          const current = used.length > 0 ? snapshot(local.variables) : [];
+          const current = used.length > 0 ? await snapshot(local.variables) : [];
           const remote = used.map((w) => w.call({ op: "grads", values: current }) as Promise<{ grads: Float32Array[]; scalars: number[] }[]>);
-          shard.run(onResult);
+          await shard.run(onResult);
           for (const results of await Promise.all(remote))
             for (const r of results) onResult({ grads: r.grads.map((g, k) => tf.tensor(g, local.variables[k].shape)), scalars: r.scalars });
         },
@@ -158,8 +159,8 @@ export const IN_PROCESS: Pool = {
   load: async () => {},
   runEpisodes: (policy, jobs, opts) => runEpisodes(policy, jobs, opts),
   async gradients(local, task) {
-    const shard = gradientShard(local.model, local, task);
-    return { run: async (onResult) => shard.run(onResult), end: async () => shard.dispose() };
+    const shard = await gradientShard(local.model, local, task);
+    return { run: (onResult) => shard.run(onResult), end: async () => shard.dispose() };
   },
   close: async () => {},
 };

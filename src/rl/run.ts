@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { RunConfig } from "../config.ts";
 import { createLora, disposeLora, type Lora } from "../lora/lora.ts";
 import { loadAdapter, saveAdapter } from "../lora/peft.ts";
-import { initBackend } from "../model/backend.ts";
+import { chooseBackend, initBackend, type BackendName } from "../model/backend.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
 import type { ScoreOptions } from "../reward/reward.ts";
@@ -77,8 +77,9 @@ async function runEval({ policy, lora, pool }: Sampler, scenarios: readonly Scen
 /**
  * `threads`: this thread plus workers to share rollouts and gradients with (pool.ts); the results do not depend on it.
  * `isOverwrite`: replace a run already in `outDir` (run-folder.ts); without it such a folder is refused.
+ * `onCheckpoint` / `onFinish`: called after each checkpoint and after eval_after.json is written (e.g. to refresh a report).
  */
-export type RunOptions = ClaimOptions & { report: (e: RunEvent) => void; scoreOptions?: ScoreOptions; threads?: number };
+export type RunOptions = ClaimOptions & { report: (e: RunEvent) => void; scoreOptions?: ScoreOptions; threads?: number; onCheckpoint?: () => void; onFinish?: () => void };
 
 type RunScenarios = ReturnType<typeof splitScenarios>;
 
@@ -87,22 +88,25 @@ export async function trainRun(cfg: RunConfig, outDir: string, opts: RunOptions)
   const scenarios = splitScenarios(cfg);
   checkModelFolder(cfg.model);
   claimRunFolder(outDir, opts);
-  const backend = await initBackend(cfg.backend);
-  const pool = await startPool(opts.threads ?? 1, cfg.backend);
-  opts.report({ kind: "info", message: `backend ${backend}, ${pool.threads} thread${pool.threads > 1 ? "s" : ""}` });
+  const { name, reason } = await chooseBackend(cfg.backend);
+  const backend = await initBackend(name);
+  const threads = opts.threads ?? 1;
+  const pool = await startPool(threads, backend);
+  const oneThread = pool.threads < threads ? ` (worker threads share the wasm and cpu backends only: ${backend} runs on this one)` : "";
+  opts.report({ kind: "info", message: `backend ${backend} (${reason}), ${pool.threads} thread${pool.threads > 1 ? "s" : ""}${oneThread}` });
   try {
-    return await trainWith(pool, cfg, { outDir, scenarios }, opts);
+    return await trainWith(pool, backend, cfg, { outDir, scenarios }, opts);
   } finally {
     await pool.close();
   }
 }
 
-async function trainWith(pool: Pool, cfg: RunConfig, { outDir, scenarios }: { outDir: string; scenarios: RunScenarios }, opts: RunOptions): Promise<RunResult> {
+async function trainWith(pool: Pool, backend: BackendName, cfg: RunConfig, { outDir, scenarios }: { outDir: string; scenarios: RunScenarios }, opts: RunOptions): Promise<RunResult> {
   const { report } = opts;
   fs.mkdirSync(path.join(outDir, "samples"), { recursive: true });
   if (!opts.isResume) writeJson(path.join(outDir, "config.json"), cfg);
   const { train, evalSet, validation } = scenarios;
-  const baseDir = await prepareBaseModel(cfg, train, { report, pool });
+  const baseDir = await prepareBaseModel(cfg, train, { report, pool, backend });
   await pool.load(baseDir);
   const model = loadModel(baseDir);
   const tokenizer = await loadTokenizer(baseDir);
@@ -122,9 +126,10 @@ async function trainWith(pool: Pool, cfg: RunConfig, { outDir, scenarios }: { ou
     const final: Lora = selected ? loadAdapter(best.adapterDir, model) : lora;
     try {
       if (selected) report({ kind: "info", message: `selected the adapter after step ${selected.step} of ${cfg.steps} (validation: balanced decision accuracy ${(100 * selected.score).toFixed(1)} %)` });
-      saveAdapter(path.join(outDir, "adapter"), final, { baseModelDir: baseDir });
+      await saveAdapter(path.join(outDir, "adapter"), final, { baseModelDir: baseDir });
       const after = await runEval({ policy: { model, tokenizer, adapters: final.adapters }, lora: final, pool }, evalScenarios, cfg, "after", opts);
       writeJson(path.join(outDir, "eval_after.json"), after);
+      opts.onFinish?.();
       return { before, after, outDir, selected };
     } finally {
       if (final !== lora) disposeLora(final);
@@ -154,7 +159,7 @@ async function trainSteps(ctx: TrainContext, f: StepsInput, opts: RunOptions): P
   const valScenarios = stratified(f.validation, cfg.select.maxScenarios);
   const validate = async (done: number) => {
     const result = await runEval({ policy: ctx.policy, lora, pool: ctx.pool ?? IN_PROCESS }, valScenarios, cfg, `validation after step ${done}`, opts);
-    const { score, best: kept } = best.record(done, result);
+    const { score, best: kept } = await best.record(done, result);
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
     opts.report({ kind: "info", message: `validation after step ${done}: balanced decision accuracy ${pct(score)} (best: step ${kept.step}, ${pct(kept.score)})` });
   };
@@ -174,8 +179,10 @@ async function trainSteps(ctx: TrainContext, f: StepsInput, opts: RunOptions): P
     const last = step === cfg.steps - 1;
     // validate before the checkpoint: a resume from it never skips a validation
     if (cfg.select.every > 0 && ((step + 1) % cfg.select.every === 0 || last)) await validate(step + 1);
-    if ((cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0) || last)
-      saveCheckpoint(checkpointDir, lora, adam, { nextStep: step + 1, adamStep: adam.step }, f.baseDir);
+    if ((cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0) || last) {
+      await saveCheckpoint(checkpointDir, lora, adam, { nextStep: step + 1, adamStep: adam.step }, f.baseDir);
+      opts.onCheckpoint?.();
+    }
   }
   return best;
 }

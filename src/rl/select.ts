@@ -9,7 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Lora } from "../lora/lora.ts";
-import { saveAdapter } from "../lora/peft.ts";
+import { snapshotAdapter, writeAdapter } from "../lora/peft.ts";
 import { replaceDir } from "./checkpoint.ts";
 import type { EvalReport } from "./evaluate.ts";
 
@@ -28,9 +28,10 @@ export function selectionScore(report: EvalReport): number {
 }
 
 /** Writes `dir/adapter` and `dir/selection.json` together (temp folder, then rename). */
-function saveSelection(dir: string, lora: Lora, selection: Selection, baseModelDir: string): void {
+async function saveSelection(dir: string, lora: Lora, selection: Selection, baseModelDir: string): Promise<void> {
+  const adapter = await snapshotAdapter(lora);
   replaceDir(dir, (tmp) => {
-    saveAdapter(path.join(tmp, "adapter"), lora, { baseModelDir });
+    writeAdapter(path.join(tmp, "adapter"), adapter, { baseModelDir });
     fs.writeFileSync(path.join(tmp, SELECTION_FILE), `${JSON.stringify(selection, null, 2)}\n`);
   });
 }
@@ -50,7 +51,7 @@ export type BestStep = {
    * Logs the validation `report` taken after `step` steps and keeps `lora` if it beats the best so
    * far; returns this validation's score and the best selection.
    */
-  record(step: number, report: EvalReport): { score: number; best: Selection };
+  record(step: number, report: EvalReport): Promise<{ score: number; best: Selection }>;
 };
 
 export function bestStep(outDir: string, lora: Lora, baseModelDir: string, isResume: boolean): BestStep {
@@ -60,13 +61,13 @@ export function bestStep(outDir: string, lora: Lora, baseModelDir: string, isRes
   return {
     current: () => best,
     adapterDir: path.join(dir, "adapter"),
-    record(step, report) {
+    async record(step, report) {
       const score = selectionScore(report);
       const line = { step, score, decision_accuracy: report.decision_accuracy, task_completion: report.task_completion, over_refusal: report.over_refusal };
       fs.appendFileSync(path.join(outDir, VALIDATION_LOG), `${JSON.stringify(line)}\n`);
       if (!best || score > best.score) {
         best = { step, score, report };
-        saveSelection(dir, lora, best, baseModelDir);
+        await saveSelection(dir, lora, best, baseModelDir);
       }
       return { score, best };
     },

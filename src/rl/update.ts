@@ -60,7 +60,7 @@ export async function policyUpdate(ctx: UpdateContext, episodes: readonly Masked
     for (let u = 0; u < ctx.loss.updatesPerStep; u++) {
       // scalars: loss, KL, clip fraction, entropy — each a sum of micro-batch terms over the step's token count
       const { grads, scalars } = await accumulate(ctx.trainable.variables, phase.run);
-      const gradNorm = adamStep(ctx.trainable.variables, grads, ctx.adam, ctx.optim);
+      const gradNorm = await adamStep(ctx.trainable.variables, grads, ctx.adam, ctx.optim);
       tf.dispose(grads);
       if (u === 0) Object.assign(stats, { loss: scalars[0], kl: scalars[1], entropy: scalars[3], gradNorm });
       stats.clipFraction = scalars[2]; // of the last update: the first is always ~0

@@ -84,7 +84,7 @@ export async function warmStart(
       });
       try {
         const { grads, scalars } = await accumulate(target.variables, phase.run);
-        adamStep(target.variables, grads, adam, optim);
+        await adamStep(target.variables, grads, adam, optim);
         tf.dispose(grads);
         await onStep?.(step, scalars[0]);
       } finally {

@@ -76,18 +76,18 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       shard?.dispose();
       shard = undefined;
       const t = targetFor(req.target);
-      shard = gradientShard(t.model, t, req.task);
+      shard = await gradientShard(t.model, t, req.task);
       return null;
     }
     case "grads": {
       if (!shard || !target) throw new Error("grads before begin");
       assign(target, req.values);
-      const out: { grads: Float32Array[]; scalars: number[] }[] = [];
-      shard.run((r) => {
-        out.push({ grads: r.grads.map((g) => g.dataSync() as Float32Array), scalars: r.scalars });
+      const out: Promise<{ grads: Float32Array[]; scalars: number[] }>[] = [];
+      await shard.run((r) => out.push(Promise.all(r.grads.map((g) => g.data())).then((grads) => {
         tf.dispose(r.grads);
-      });
-      return out;
+        return { grads: grads as Float32Array[], scalars: r.scalars };
+      })));
+      return Promise.all(out);
     }
     case "end":
       shard?.dispose();

@@ -70,7 +70,7 @@ describe("trirl eval", () => {
     const model = loadModel(otherBase);
     const lora = createLora(model, { rank: 2, alpha: 4, dropout: 0, targets: ["q_proj"] }, 1);
     adapter = path.join(root, "adapter");
-    saveAdapter(adapter, lora, { baseModelDir: otherBase });
+    await saveAdapter(adapter, lora, { baseModelDir: otherBase });
     disposeLora(lora);
     disposeModel(model);
   });

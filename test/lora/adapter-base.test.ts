@@ -42,7 +42,7 @@ beforeAll(async () => {
   model = loadModel(base);
   lora = createLora(model, { rank: 2, alpha: 4, dropout: 0, targets: ["q_proj"] }, 1);
   adapter = path.join(root, "adapter");
-  saveAdapter(adapter, lora, { baseModelDir: base });
+  await saveAdapter(adapter, lora, { baseModelDir: base });
 });
 afterAll(() => {
   disposeLora(lora);
@@ -69,9 +69,9 @@ describe("adapter base", () => {
       `${adapter}: the adapter was trained on ${path.resolve(base)}, and ${other} holds other weights (${BASE_RECORD_FILE} records the base's fingerprint)\n---> HINT: omit --model to use the adapter's own base, or pass --force to apply it anyway`);
   });
 
-  it("without trirl's record, compares the folder name with PEFT's base_model_name_or_path (a hub id's last part)", () => {
+  it("without trirl's record, compares the folder name with PEFT's base_model_name_or_path (a hub id's last part)", async () => {
     const peftOnly = path.join(root, "peft-only");
-    saveAdapter(peftOnly, lora, { baseModelDir: "Qwen/Qwen3-Tiny" }); // a hub id: nothing to fingerprint
+    await saveAdapter(peftOnly, lora, { baseModelDir: "Qwen/Qwen3-Tiny" }); // a hub id: nothing to fingerprint
     expect(fs.existsSync(path.join(peftOnly, BASE_RECORD_FILE))).toBe(false);
     expect(() => checkAdapterBase(peftOnly, path.join(root, "qwen3-tiny"))).not.toThrow();
     expect(() => checkAdapterBase(peftOnly, base)).toThrow(`${peftOnly}: adapter_config.json names its base "Qwen/Qwen3-Tiny", not ${base}`);

@@ -32,7 +32,7 @@ describe.each(FIXTURE_NAMES.flatMap((name) => LAYOUTS.map((layout) => [name, lay
   let lora: Lora;
   let baseDir: string;
   let outDir: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     // a base folder with the optional files a real checkpoint has
     baseDir = path.join(root, `${name}-${layout}-base`);
     fs.cpSync(fixtureDir(name), baseDir, { recursive: true });
@@ -42,7 +42,7 @@ describe.each(FIXTURE_NAMES.flatMap((name) => LAYOUTS.map((layout) => [name, lay
     lora = createLora(model, { rank: 4, alpha: 8, dropout: 0.1, targets: ["q_proj", "v_proj", "o_proj", "up_proj", "down_proj"] }, 1);
     randomizeLora(lora, 2);
     outDir = path.join(root, `${name}-${layout}-merged`);
-    mergeAdapter(model, lora, outDir);
+    await mergeAdapter(model, lora, outDir);
   });
   afterAll(() => {
     disposeLora(lora);
@@ -57,9 +57,9 @@ describe.each(FIXTURE_NAMES.flatMap((name) => LAYOUTS.map((layout) => [name, lay
     disposeModel(merged);
   });
 
-  it("each adapted weight equals W + scale · B A from the base file and the saved PEFT file (float64)", () => {
+  it("each adapted weight equals W + scale · B A from the base file and the saved PEFT file (float64)", async () => {
     const adapterDir = path.join(root, `${name}-adapter`);
-    saveAdapter(adapterDir, lora, { baseModelDir: baseDir });
+    await saveAdapter(adapterDir, lora, { baseModelDir: baseDir });
     const [base, peft, merged] = [
       path.join(baseDir, "model.safetensors"),
       path.join(adapterDir, "adapter_model.safetensors"),
@@ -102,13 +102,13 @@ describe.each(FIXTURE_NAMES.flatMap((name) => LAYOUTS.map((layout) => [name, lay
     expect(fs.existsSync(path.join(outDir, "expected.json"))).toBe(false);
   });
 
-  it("refuses to overwrite the base checkpoint", () => {
-    expect(() => mergeAdapter(model, lora, baseDir)).toThrow(/base model's folder/);
+  it("refuses to overwrite the base checkpoint", async () => {
+    await expect(mergeAdapter(model, lora, baseDir)).rejects.toThrow(/base model's folder/);
   });
 
-  it("leaks no tensors", () => {
+  it("leaks no tensors", async () => {
     const before = tf.memory().numTensors;
-    mergeAdapter(model, lora, path.join(root, `${name}-leak`));
+    await mergeAdapter(model, lora, path.join(root, `${name}-leak`));
     expect(tf.memory().numTensors).toBe(before);
   });
 });

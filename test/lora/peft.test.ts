@@ -33,7 +33,7 @@ beforeAll(async () => {
   randomizeLora(lora, 2);
   root = tempDir("peft");
   saved = path.join(root, "adapter");
-  saveAdapter(saved, lora, { baseModelDir: "Qwen/Qwen3-tiny" });
+  await saveAdapter(saved, lora, { baseModelDir: "Qwen/Qwen3-tiny" });
 });
 afterAll(() => {
   disposeLora(lora);
@@ -99,10 +99,10 @@ describe("loadAdapter", () => {
     disposeLora(loaded);
   });
 
-  it("round-trips a subset of targets", () => {
+  it("round-trips a subset of targets", async () => {
     const sub = createLora(model, { ...CFG, targets: ["v_proj", "down_proj"] }, 3);
     const dir = path.join(root, "subset");
-    saveAdapter(dir, sub, { baseModelDir: model.dir });
+    await saveAdapter(dir, sub, { baseModelDir: model.dir });
     const loaded = loadAdapter(dir, model);
     expect(loaded.config.targets).toEqual(["v_proj", "down_proj"]);
     expect(loaded.variables.map((v) => v.shape)).toEqual(sub.variables.map((v) => v.shape));
@@ -158,9 +158,9 @@ describe("loadAdapter", () => {
 });
 
 describe("no tensor leaks", () => {
-  it("save, and load + dispose, leave the tensor count unchanged", () => {
+  it("save, and load + dispose, leave the tensor count unchanged", async () => {
     const before = tf.memory().numTensors;
-    saveAdapter(path.join(root, "leak"), lora, { baseModelDir: model.dir });
+    await saveAdapter(path.join(root, "leak"), lora, { baseModelDir: model.dir });
     expect(tf.memory().numTensors).toBe(before);
     disposeLora(loadAdapter(path.join(root, "leak"), model));
     expect(tf.memory().numTensors).toBe(before);

@@ -84,18 +84,18 @@ describe("policyLoss", () => {
 
 describe("adam", () => {
   const opts = { lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, maxGradNorm: 0, warmupSteps: 0 };
-  it("first step moves each weight by lr·sign(g) (bias-corrected)", () => {
+  it("first step moves each weight by lr·sign(g) (bias-corrected)", async () => {
     const x = tf.variable(tf.tensor1d([1, 2]));
     const state = createAdam([x]);
-    adamStep([x], [tf.tensor1d([3, -0.01])], state, opts);
+    await adamStep([x], [tf.tensor1d([3, -0.01])], state, opts);
     expectClose(x.arraySync(), [0.9, 2.1], { atol: 1e-5 });
     disposeAdam(state);
     x.dispose();
   });
-  it("clips the global norm across variables and reports the pre-clip norm", () => {
+  it("clips the global norm across variables and reports the pre-clip norm", async () => {
     const [x, y] = [tf.variable(tf.tensor1d([0])), tf.variable(tf.tensor1d([0]))];
     const state = createAdam([x, y]);
-    const norm = adamStep([x, y], [tf.tensor1d([3]), tf.tensor1d([4])], state, { ...opts, maxGradNorm: 1 });
+    const norm = await adamStep([x, y], [tf.tensor1d([3]), tf.tensor1d([4])], state, { ...opts, maxGradNorm: 1 });
     expect(norm).toBeCloseTo(5, 5);
     // after clipping g = [.6, .8]; the first Adam step is still lr·sign(g)
     expectClose([x.dataSync()[0], y.dataSync()[0]], [-0.1, -0.1], { atol: 1e-5 });

@@ -19,7 +19,7 @@ import { warmStart, warmTarget, type WarmStartOptions } from "../../src/rl/warm-
 import { loadTinyModel } from "../helpers/tiny-model.ts";
 
 const config = (extra: object = {}): RunConfig => parseRunConfig({
-  scenariosPerStep: 4, groupSize: 2, rollout: { maxNewTokens: 16, maxTurns: 2, temperature: 1, topK: 0 },
+  backend: "wasm", scenariosPerStep: 4, groupSize: 2, rollout: { maxNewTokens: 16, maxTurns: 2, temperature: 1, topK: 0 },
   loss: { microBatch: 2, updatesPerStep: 2, klCoef: 0.05 }, warmStart: { steps: 0 }, ...extra,
   // rewards the episode's text length, so that a random model's groups have reward spread
   reward: { combine: "weighted-sum", genWeight: 0, gates: [], extraWeights: { length: 1 } },

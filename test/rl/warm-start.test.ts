@@ -59,7 +59,7 @@ describe("warmStart", () => {
     modelTensors(model.weights).forEach((t, i) => expect(Buffer.compare(Buffer.from(t.dataSync().buffer), Buffer.from(base[i].buffer))).toBe(0));
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "trirl-warm-"));
-    saveModel(target.model, dir);
+    await saveModel(target.model, dir);
     // the saved model keeps the system prompt it was trained with, so `trirl eval` uses it too
     expect(parseRunConfig({ model: dir }, "t").rollout.systemPrompt).toBe(OPTS.systemPrompt);
     const reloaded = loadModel(dir);
