@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "trirl_native",
-      "sources": ["native/addon.cc", "native/sgemm.cc"],
+      "sources": ["native/addon.cc", "native/sgemm.cc", "native/elementwise.cc"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-exceptions"],
       "cflags_cc!": ["-fno-rtti", "-std=gnu++17"],
       "ldflags": ["-pthread"]

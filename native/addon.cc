@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "elementwise.h"
 #include "sgemm.h"
 
 namespace {
@@ -48,6 +49,26 @@ napi_value GemmBatch(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// exp(heap: ArrayBuffer, from: number, to: number, count: number): undefined — offsets in floats.
+napi_value Exp(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value args[4];
+  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
+  if (argc != 4) return fail(env, "exp expects (heap, from, to, count)");
+  void* heap = nullptr;
+  size_t heapBytes = 0;
+  if (napi_get_arraybuffer_info(env, args[0], &heap, &heapBytes) != napi_ok) return fail(env, "heap must be an ArrayBuffer");
+  int64_t from = 0, to = 0, count = 0;
+  napi_get_value_int64(env, args[1], &from);
+  napi_get_value_int64(env, args[2], &to);
+  napi_get_value_int64(env, args[3], &count);
+  const int64_t floats = (int64_t)(heapBytes / sizeof(float));
+  if (from < 0 || to < 0 || count < 0 || from + count > floats || to + count > floats) return fail(env, "exp reaches past the heap");
+  float* f = static_cast<float*>(heap);
+  trirl::expArray(f + from, f + to, (size_t)count);
+  return nullptr;
+}
+
 napi_value IsSupported(napi_env env, napi_callback_info) {
   napi_value out;
   napi_get_boolean(env, trirl::cpuSupported(), &out);
@@ -57,9 +78,10 @@ napi_value IsSupported(napi_env env, napi_callback_info) {
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"gemmBatch", nullptr, GemmBatch, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"exp", nullptr, Exp, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"isSupported", nullptr, IsSupported, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 2, props);
+  napi_define_properties(env, exports, 3, props);
   return exports;
 }
 

@@ -26,8 +26,41 @@ struct AView { const float* a; size_t rowStep, kStep; };
 
 AView viewA(const Gemm& g) { return g.transA ? AView{g.a, 1, (size_t)g.m} : AView{g.a, (size_t)g.k, 1}; }
 
+// dst[p * NR + c] = src[c * ld + p] for c < 8, p < 8: an 8 × 8 transpose in registers.
+__attribute__((target("avx2,fma")))
+void transpose8(const float* src, size_t ld, float* dst) {
+  __m256 r[8], t[8];
+  for (int c = 0; c < 8; c++) r[c] = _mm256_loadu_ps(src + c * ld);
+  for (int c = 0; c < 8; c += 2) {
+    t[c] = _mm256_unpacklo_ps(r[c], r[c + 1]);
+    t[c + 1] = _mm256_unpackhi_ps(r[c], r[c + 1]);
+  }
+  for (int c = 0; c < 8; c += 4) {
+    r[c] = _mm256_shuffle_ps(t[c], t[c + 2], 0x44);
+    r[c + 1] = _mm256_shuffle_ps(t[c], t[c + 2], 0xEE);
+    r[c + 2] = _mm256_shuffle_ps(t[c + 1], t[c + 3], 0x44);
+    r[c + 3] = _mm256_shuffle_ps(t[c + 1], t[c + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; c++) {
+    _mm256_storeu_ps(dst + c * NR, _mm256_permute2f128_ps(r[c], r[c + 4], 0x20));
+    _mm256_storeu_ps(dst + (c + 4) * NR, _mm256_permute2f128_ps(r[c], r[c + 4], 0x31));
+  }
+}
+
 // NR columns of op(B)[k0..k0+kc, j0..) interleaved by k (dst[p * NR + c]), zero-padded past `cols`.
 void packB(const Gemm& g, int j0, int cols, int k0, int kc, float* dst) {
+  if (!g.transB && cols == NR) {
+    for (int p = 0; p < kc; p++) std::memcpy(dst + p * NR, g.b + (size_t)(k0 + p) * g.n + j0, NR * sizeof(float));
+    return;
+  }
+  if (g.transB && cols == NR) {  // B stored [n, k]: 16 rows of B become the panel's 16 columns
+    int p = 0;
+    for (; p + 8 <= kc; p += 8)
+      for (int c = 0; c < NR; c += 8) transpose8(g.b + (size_t)(j0 + c) * g.k + k0 + p, g.k, dst + p * NR + c);
+    for (; p < kc; p++)
+      for (int c = 0; c < NR; c++) dst[p * NR + c] = g.b[(size_t)(j0 + c) * g.k + k0 + p];
+    return;
+  }
   for (int p = 0; p < kc; p++) {
     const int k = k0 + p;
     for (int c = 0; c < cols; c++) dst[p * NR + c] = g.transB ? g.b[(size_t)(j0 + c) * g.k + k] : g.b[(size_t)k * g.n + j0 + c];

@@ -12,8 +12,13 @@
  *   "out-in": [out, in] (HF's layout), y = (W · xᵀ)ᵀ — for models that do not fit twice in the
  *                                            wasm heap; as fast at 0.5 B shapes (182 vs 190 ms
  *                                            for 600×896 · 896×4864)
+ * With trirl's native product on wasm (native-kernels.ts) none of this applies: a transposed
+ * operand is packed as fast as a plain one (a transposed weight is even read faster, row by row),
+ * nothing is cached per operand, and every product runs with its flags; weights stay in HF's
+ * layout ("out-in", y = x · Wᵀ), so loading copies nothing and a tied embedding gathers rows.
  */
 import * as tf from "@tensorflow/tfjs";
+import { nativeAddon } from "./native-kernels.ts";
 
 export type Layout = "in-out" | "out-in";
 
@@ -27,15 +32,35 @@ export function swapLast(x: tf.Tensor): tf.Tensor {
   return tf.transpose(x, perm);
 }
 
+/** Whether the active backend multiplies transposed operands as fast as plain ones (the native product on wasm). */
+export function hasFastTransposes(): boolean {
+  return tf.getBackend() === "wasm" && nativeAddon() !== undefined;
+}
+
 /** a @ b with gradients for both inputs (same batch dims, or both 2-D). */
 export const matMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([a, b]);
   return {
     value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)],
+    gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) =>
+      hasFastTransposes() ? [tf.matMul(dy, sb, false, true), tf.matMul(sa, dy, true, false)] : [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)],
   };
 }) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+const matMulBT = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b, false, true),
+    gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [tf.matMul(dy, sb), tf.matMul(dy, sa, true, false)],
+  };
+}) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/** a @ bᵀ with gradients for both inputs (attention's q · kᵀ); bᵀ is never copied with fast transposes. */
+export function matMulTransposed(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return hasFastTransposes() ? matMulBT(a, b) : matMul(a, swapLast(b));
+}
 
 /** [in, out] of a weight, whatever its layout. */
 export function weightDims(w: Weight): { inDim: number; outDim: number } {
@@ -50,7 +75,8 @@ export function hfLayout(w: Weight): tf.Tensor2D {
 
 /** x · W for x: [M, in] → [M, out], no gradient (sampling, reference passes, inside custom ops). */
 export function applyWeight(x: tf.Tensor2D, w: Weight): tf.Tensor2D {
-  return tf.tidy(() => (w.layout === "in-out" ? tf.matMul(x, w.t) : swapLast(tf.matMul(w.t, swapLast(x)))) as tf.Tensor2D);
+  if (w.layout === "in-out") return tf.matMul(x, w.t);
+  return tf.tidy(() => (hasFastTransposes() ? tf.matMul(x, w.t, false, true) : swapLast(tf.matMul(w.t, swapLast(x)))) as tf.Tensor2D);
 }
 
 /**
@@ -58,11 +84,13 @@ export function applyWeight(x: tf.Tensor2D, w: Weight): tf.Tensor2D {
  * into a transient [in, out] copy and used as the left operand, so no packed copy outlives it.
  */
 function applyWeightTransposed(dy: tf.Tensor2D, w: Weight): tf.Tensor2D {
+  if (hasFastTransposes()) return w.layout === "in-out" ? tf.matMul(dy, w.t, false, true) : tf.matMul(dy, w.t);
   return tf.tidy(() => (w.layout === "in-out" ? tf.matMul(dy, swapLast(w.t)) : swapLast(tf.matMul(swapLast(w.t), swapLast(dy)))) as tf.Tensor2D);
 }
 
 /** ∂(Σ dy ⊙ x·W)/∂W in the weight's own layout. */
 function weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D, w: Weight): tf.Tensor2D {
+  if (hasFastTransposes()) return w.layout === "in-out" ? tf.matMul(x, dy, true, false) : tf.matMul(dy, x, true, false);
   return tf.tidy(() => (w.layout === "in-out" ? tf.matMul(swapLast(x), dy) : tf.matMul(swapLast(dy), x)) as tf.Tensor2D);
 }
 

@@ -10,7 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { KvCache } from "./kv-cache.ts";
-import { isTrainable, matMul, matMulWeight, swapLast, weightDims } from "./matmul.ts";
+import { isTrainable, matMul, matMulTransposed, matMulWeight, weightDims } from "./matmul.ts";
 import { ropeTables } from "./rope.ts";
 import type { Linear, QwenModel } from "./weights.ts";
 
@@ -111,7 +111,7 @@ function attention(model: QwenModel, inp: AttentionInput, opts: ForwardInput, ca
   const s = keys.shape[2];
   // GQA without copying K/V: query heads h = kv·G + g, so [B, H, T, D] → [B, K, G·T, D]
   const qGrouped = q.reshape([b, k, (h / k) * t, d]);
-  const scores = matMul(qGrouped, swapLast(keys)).reshape([b, h, t, s]).add(inp.bias); // [B, H, T, S]
+  const scores = matMulTransposed(qGrouped, keys).reshape([b, h, t, s]).add(inp.bias); // [B, H, T, S]
   const probs = tf.softmax(scores, -1).reshape([b, k, (h / k) * t, s]);
   const out = matMul(probs, values).reshape([b, h, t, d]).transpose([0, 2, 1, 3]).reshape([b, t, h * d]);
   return linear(out, w.linears.o_proj, opts.adapters) as tf.Tensor3D;

@@ -17,11 +17,15 @@
  *   3.4–3.6 s both ways). Always splitting also makes a sequence's numbers independent of the
  *   batch it shares: the loop's tiling depended on the batch's padding, and a lone row took the
  *   single-product path anyway, so rollouts split over threads (rl/pool.ts) match exactly.
+ * - Slice and Concat: tfjs-wasm's kernels first read every input out of the heap with `readSync`,
+ *   which copies it whole — slicing one 16 k-row block out of a 151 k-vocabulary head copied the
+ *   545 MB head (≈ 0.5 s) to keep 58 MB of it. Ours copy only the output's runs, from views of the
+ *   heap taken after the output is allocated. Same bits (they only move data).
  * Parity with the `cpu` backend is tested in test/model/backend.test.ts.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { nativeAddon, nativeBatchMatMul } from "./native-kernels.ts";
+import { nativeAddon, nativeBatchMatMul, nativeExp } from "./native-kernels.ts";
 
 function unsortedSegmentSum(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
@@ -89,6 +93,67 @@ function splitBatchMatMul(original: tf.KernelFunc) {
   };
 }
 
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+/** Contiguous runs of the last axis: calls `copy(from, to, length)` in element offsets for every index of the leading axes. */
+function forEachRun(shape: readonly number[], begin: readonly number[], size: readonly number[], copy: (from: number, to: number, length: number) => void): void {
+  const rank = shape.length;
+  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const run = size[rank - 1];
+  const runs = size.slice(0, -1).reduce((a, b) => a * b, 1);
+  const index = new Array(Math.max(rank - 1, 0)).fill(0);
+  for (let r = 0; r < runs; r++) {
+    let from = begin[rank - 1];
+    for (let d = 0; d < rank - 1; d++) from += (begin[d] + index[d]) * strides[d];
+    copy(from, r * run, run);
+    for (let d = rank - 2; d >= 0 && ++index[d] === size[d]; d--) index[d] = 0;
+  }
+}
+
+function fastSlice(original: tf.KernelFunc) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const backend = args.backend as BackendWasm;
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === "string" || x.shape.length === 0) return original(args as never) as tf.TensorInfo;
+    const { begin, size } = args.attrs as unknown as { begin: number[]; size: number[] };
+    const [begin_, size_] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+    const out = backend.makeOutput(size_, x.dtype);
+    if (size_.some((d) => d === 0)) return out;
+    const [src, dst] = [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out)]; // views after the allocation
+    forEachRun(x.shape, begin_, size_, (from, to, n) => dst.set(src.subarray(from, from + n), to));
+    return out;
+  };
+}
+
+function fastConcat(original: tf.KernelFunc) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const backend = args.backend as BackendWasm;
+    const inputs = (args.inputs as unknown as tf.TensorInfo[]).filter((t) => t.shape.reduce((a, b) => a * b, 1) > 0);
+    const axisAttr = (args.attrs as { axis: number }).axis;
+    if (inputs.length === 0 || inputs.some((t) => t.dtype === "string" || t.dtype === "complex64")) return original(args as never) as tf.TensorInfo;
+    const rank = inputs[0].shape.length;
+    const axis = axisAttr < 0 ? axisAttr + rank : axisAttr;
+    const outShape = [...inputs[0].shape];
+    outShape[axis] = inputs.reduce((a, t) => a + t.shape[axis], 0);
+    const out = backend.makeOutput(outShape, inputs[0].dtype);
+    const dst = backend.typedArrayFromHeap(out); // views after the allocation
+    const outer = outShape.slice(0, axis).reduce((a, b) => a * b, 1);
+    const inners = inputs.map((t) => t.shape.slice(axis).reduce((a, b) => a * b, 1));
+    const width = inners.reduce((a, b) => a + b, 0);
+    inputs.forEach((t, i) => {
+      const src = backend.typedArrayFromHeap(t);
+      const offset = inners.slice(0, i).reduce((a, b) => a + b, 0);
+      for (let o = 0; o < outer; o++) dst.set(src.subarray(o * inners[i], (o + 1) * inners[i]), o * width + offset);
+    });
+    return out;
+  };
+}
+
+/** The native kernel when the addon is loaded and takes these inputs, else the wasm one. */
+function preferNative(native: (args: KernelArgs) => tf.TensorInfo | undefined) {
+  return (original: tf.KernelFunc) => (args: KernelArgs): tf.TensorInfo => (nativeAddon() && native(args)) || (original(args as never) as tf.TensorInfo);
+}
+
 let isRegistered = false;
 
 /** Registers the missing kernels for the wasm backend (idempotent). */
@@ -101,4 +166,9 @@ export function registerWasmKernels(): void {
   const bmm = tf.getKernel(tf.BatchMatMul, "wasm")!;
   tf.unregisterKernel(tf.BatchMatMul, "wasm");
   tf.registerKernel({ ...bmm, kernelFunc: splitBatchMatMul(bmm.kernelFunc) as tf.KernelFunc });
+  for (const [name, wrap] of [[tf.Slice, fastSlice], [tf.Concat, fastConcat], [tf.Exp, preferNative(nativeExp)]] as const) {
+    const kernel = tf.getKernel(name, "wasm")!;
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel({ ...kernel, kernelFunc: wrap(kernel.kernelFunc) as tf.KernelFunc });
+  }
 }

@@ -10,6 +10,7 @@ import fs from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { readQwenConfig, type QwenConfig } from "./hf-config.ts";
 import type { Layout, Weight } from "./matmul.ts";
+import { nativeAddon } from "./native-kernels.ts";
 import { openCheckpoint, type Checkpoint } from "./safetensors.ts";
 
 export const LINEAR_NAMES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
@@ -68,6 +69,7 @@ export const PACKED_COPY_LIMIT_BYTES = 2 ** 30;
 
 /** "out-in" when the model is too big for XNNPACK's packed copies (wasm only), else "in-out". */
 export function defaultLayout(cfg: QwenConfig, backend = tf.getBackend()): Layout {
+  if (backend === "wasm" && nativeAddon()) return "out-in"; // HF's own: native products take it transposed (matmul.ts)
   return backend === "wasm" && parameterCount(cfg) * 4 > PACKED_COPY_LIMIT_BYTES ? "out-in" : "in-out";
 }
 

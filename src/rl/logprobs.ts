@@ -11,7 +11,7 @@
  * once, keeps its keys and values (differentiable) and runs each continuation against them.
  */
 import * as tf from "@tensorflow/tfjs";
-import { applyWeight, isTrainable, swapLast, weightDims, type Weight } from "../model/matmul.ts";
+import { applyWeight, hasFastTransposes, isTrainable, swapLast, weightDims, type Weight } from "../model/matmul.ts";
 import type { TokenBatch } from "../model/inputs.ts";
 import { disposeCache, emptyCache } from "../model/kv-cache.ts";
 import { forward, type Adapters } from "../model/qwen.ts";
@@ -71,11 +71,11 @@ function chunkStats(h: tf.Tensor2D, targets: tf.Tensor1D, head: Weight, invTemp:
  * The head's outputs [v0, v0 + n) as rows [n, C] and as columns [C, n]: transient copies, each
  * used only as a left operand (XNNPACK packs — copies — a matmul's right operand).
  */
-function headBlock(head: Weight, v0: number, n: number): { rows: tf.Tensor2D; cols: tf.Tensor2D } {
+function headBlock(head: Weight, v0: number, n: number): { rows: tf.Tensor2D; cols?: tf.Tensor2D } {
   return tf.tidy(() => {
     if (head.layout === "out-in") {
       const rows = head.t.slice([v0, 0], [n, -1]) as tf.Tensor2D;
-      return { rows, cols: rows.transpose() as tf.Tensor2D };
+      return { rows, cols: hasFastTransposes() ? undefined : (rows.transpose() as tf.Tensor2D) };
     }
     const cols = head.t.slice([0, v0], [-1, n]) as tf.Tensor2D;
     return { rows: cols.transpose() as tf.Tensor2D, cols };
@@ -103,13 +103,14 @@ function headGrad(h: tf.Tensor2D, lse: tf.Tensor1D, targets: tf.Tensor1D, dy: tf
     chunks.forEach(([s, m], c) => {
       const next = tf.tidy(() => {
         const hs = h.slice([s, 0], [m, -1]);
-        const z = swapLast(tf.matMul(block.rows, swapLast(hs))).mul(o.invTemp); // [m, n]
+        const isFast = block.cols === undefined; // native products: no transposed copies
+        const z = (isFast ? tf.matMul(hs, block.rows, false, true) : swapLast(tf.matMul(block.rows, swapLast(hs)))).mul(o.invTemp); // [m, n]
         const p = z.sub(lse.slice([s], [m]).reshape([-1, 1])).exp(); // softmax over the whole vocabulary
-        const e = expected[c].add(swapLast(tf.matMul(block.cols, swapLast(p)))); // [m, C]
+        const e = expected[c].add(isFast ? tf.matMul(p, block.rows) : swapLast(tf.matMul(block.cols!, swapLast(p)))); // [m, C]
         if (!o.withHead) return { e };
         // ∂lp_i/∂W = h_i ⊗ (onehot(y_i) − p_i) / τ; targets outside the block one-hot to zeros
         const dz = tf.oneHot(targets.slice([s], [m]).sub(tf.scalar(v0, "int32")), n).sub(p).mul(scale.slice([s, 0], [m, 1]));
-        const g = head.layout === "in-out" ? tf.matMul(swapLast(hs), dz) : tf.matMul(swapLast(dz), hs);
+        const g = head.layout === "in-out" ? tf.matMul(swapLast(hs), dz) : isFast ? tf.matMul(dz, hs, true, false) : tf.matMul(swapLast(dz), hs);
         return { e, g: dWBlock ? dWBlock.add(g) : g };
       });
       expected[c].dispose();
@@ -119,7 +120,7 @@ function headGrad(h: tf.Tensor2D, lse: tf.Tensor1D, targets: tf.Tensor1D, dy: tf
         dWBlock = next.g;
       }
     });
-    tf.dispose([block.rows, block.cols]);
+    tf.dispose([block.rows, ...(block.cols ? [block.cols] : [])]);
     if (dWBlock) dW.push(dWBlock);
   }
   const result = tf.tidy(() => {

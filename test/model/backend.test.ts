@@ -26,6 +26,23 @@ describe("wasm backend", () => {
     tf.dispose([x, idx, w, grad]);
   });
 
+  it("slice and concat (our copies of the output's runs) give the values of hand-written index arithmetic", async () => {
+    const shape = [3, 4, 5, 6];
+    const values = Float32Array.from({ length: 360 }, (_, i) => i);
+    const x = tf.tensor(values, shape);
+    const at = (i: number, j: number, k: number, l: number) => ((i * 4 + j) * 5 + k) * 6 + l;
+    // begin [1, 0, 2, 1], size [2, -1, 2, 4]: every element by its index
+    const want: number[] = [];
+    for (let i = 1; i < 3; i++) for (let j = 0; j < 4; j++) for (let k = 2; k < 4; k++) for (let l = 1; l < 5; l++) want.push(at(i, j, k, l));
+    expect([...(await tf.slice(x, [1, 0, 2, 1], [2, -1, 2, 4]).data())]).toEqual(want);
+    expect([...(await tf.slice(tf.tensor1d([5, 6, 7, 8], "int32"), [1], [2]).data())]).toEqual([6, 7]);
+    expect(tf.slice(x, [0, 0, 0, 0], [0, 4, 5, 6]).shape).toEqual([0, 4, 5, 6]);
+    const a = tf.tensor2d([[1, 2], [3, 4]]), b = tf.tensor2d([[5], [6]]), e = tf.zeros([2, 0]);
+    expect(await tf.concat([a, e, b], -1).array()).toEqual([[1, 2, 5], [3, 4, 6]]);
+    expect(await tf.concat([a, tf.tensor2d([[7, 8]])], 0).array()).toEqual([[1, 2], [3, 4], [7, 8]]);
+    tf.dispose([x, a, b, e]);
+  });
+
   it("clone shares the data (reference-counted) and outlives its source", () => {
     const backend = tf.backend() as unknown as { refCount(id: object): number };
     const a = tf.tensor1d([1, 2, 3]);

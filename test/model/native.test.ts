@@ -43,6 +43,25 @@ async function product(a: Float32Array, b: Float32Array, shapeA: number[], shape
   return out;
 }
 
+describe.skipIf(!hasNative)("native exp", () => {
+  it("is within 2.5e-7 relative of float64 over the float range, element by element, and keeps its special values", async () => {
+    const xs = Float32Array.from({ length: 20_003 }, (_, i) => -95 + (190 * i) / 20_002); // a tail past the 8-wide vectors
+    const got = (await tf.exp(tf.tensor1d(xs)).data()) as Float32Array;
+    let worst = 0;
+    xs.forEach((x, i) => {
+      const want = Math.exp(x);
+      if (want < 1.1754944e-38) expect(got[i], `exp(${x})`).toBeLessThan(1.2e-38); // below the normal range: 0
+      else if (want > 3.4028235e38) expect(got[i]).toBe(Infinity);
+      else worst = Math.max(worst, Math.abs(got[i] - want) / want);
+    });
+    expect(worst).toBeLessThan(2.5e-7);
+    const special = (await tf.exp(tf.tensor1d([NaN, -Infinity, Infinity, 0, -0, 88.5, -87.5])).data()) as Float32Array;
+    expect([...special.slice(0, 5)]).toEqual([NaN, 0, Infinity, 1, 1]);
+    expect(Math.abs(special[5] / Math.exp(88.5) - 1)).toBeLessThan(2.5e-7);
+    expect(special[6]).toBe(0);
+  });
+});
+
 describe.skipIf(!hasNative)("native matrix product", () => {
   beforeAll(() => setNativeThreads(2));
 

@@ -31,7 +31,7 @@ type GradCase = { logprobs: number[]; entropy: number[]; grads: number[][] };
  * linear of `name`, or (full) every weight of a trainable copy, which includes the tied head.
  */
 async function logprobGrads(name: string, full: boolean): Promise<GradCase> {
-  const base = loadModel(fixtureDir(name));
+  const base = loadModel(fixtureDir(name), { layout: "in-out" }); // one layout on both backends: gradients compare element by element
   const copy = full ? trainableCopy(base) : undefined;
   const lora = full ? undefined : createLora(base, { rank: 4, alpha: 8, dropout: 0, targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] }, 3);
   if (lora) randomizeLora(lora, 5);
