@@ -40,8 +40,11 @@ export const PAD_ALIGN = 16;
 
 type DecodeState = { cache: KvCache; keyMask: number[][]; nextPosition: number[] };
 
-/** Runs the model on `ids` ([B][T], already aligned with the state) and returns last-position logits. */
-async function step(model: QwenModel, state: DecodeState, ids: number[][], positions: number[][], adapters?: Adapters) {
+/**
+ * Runs the model on `ids` ([B][T], already aligned with the state) and returns last-position
+ * logits, with each row's log Σ exp(logits · `scale`) for the sampler's log-prob.
+ */
+async function step(model: QwenModel, state: DecodeState, ids: number[][], positions: number[][], { adapters, scale }: { adapters?: Adapters; scale: number }) {
   const b = ids.length;
   const t = ids[0].length;
   const s = state.keyMask[0].length;
@@ -52,10 +55,11 @@ async function step(model: QwenModel, state: DecodeState, ids: number[][], posit
   tf.dispose([idsT, maskT, out.hidden]);
   disposeCache(state.cache);
   state.cache = out.cache!;
-  const values = (await logits.data()) as Float32Array;
-  logits.dispose();
+  const lse = tf.tidy(() => tf.logSumExp(logits.mul(scale), 1)); // [B]
+  const [values, lses] = (await Promise.all([logits.data(), lse.data()])) as [Float32Array, Float32Array];
+  tf.dispose([logits, lse]);
   const v = model.config.vocabSize;
-  return Array.from({ length: b }, (_, r) => values.subarray(r * v, (r + 1) * v));
+  return Array.from({ length: b }, (_, r) => ({ row: values.subarray(r * v, (r + 1) * v), lse: lses[r] }));
 }
 
 /** Keeps the batch rows `keep` (indices into the current batch) of the decode state. */
@@ -83,12 +87,13 @@ export async function generate(model: QwenModel, prompts: number[][], opts: Gene
   let rowsOf = prompts.map((_, r) => r); // batch row → prompt
   const isStopped = (r: number) => results[r].finish === "stop";
   try {
-    let logits = await step(model, state, ids, positions, opts.adapters);
+    const stepOpts = { adapters: opts.adapters, scale: opts.temperature > 0 ? 1 / opts.temperature : 1 };
+    let logits = await step(model, state, ids, positions, stepOpts);
     for (let n = 0; n < opts.maxNewTokens; n++) {
-      logits.forEach((row, i) => {
+      logits.forEach(({ row, lse }, i) => {
         const r = rowsOf[i];
         if (isStopped(r)) return;
-        const { token, logprob } = sampleToken(row, opts, opts.rngs[r]);
+        const { token, logprob } = sampleToken(row, opts, opts.rngs[r], lse);
         results[r].tokens.push(token);
         results[r].logprobs.push(logprob);
         if (stop.has(token)) results[r].finish = "stop";
@@ -104,7 +109,7 @@ export async function generate(model: QwenModel, prompts: number[][], opts: Gene
       }
       state.keyMask.forEach((row) => row.push(1));
       const next = rowsOf.map((r) => [isStopped(r) ? pad : results[r].tokens.at(-1)!]);
-      logits = await step(model, state, next, state.nextPosition.map((p) => [p]), opts.adapters);
+      logits = await step(model, state, next, state.nextPosition.map((p) => [p]), stepOpts);
       state.nextPosition = state.nextPosition.map((p) => p + 1);
     }
   } finally {

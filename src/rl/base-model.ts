@@ -11,6 +11,7 @@ import type { RunConfig } from "../config.ts";
 import { saveModel } from "../lora/merge.ts";
 import type { BackendName } from "../model/backend.ts";
 import { ensureTinyModel } from "../model/tiny-model.ts";
+import { nativeAddon } from "../model/native-kernels.ts";
 import { checkTokenizerFiles, loadTokenizer } from "../model/tokenizer.ts";
 import { checkCheckpointFolder, disposeModel, loadModel } from "../model/weights.ts";
 import { builtinScenarios } from "../scenario/corpus/generate.ts";
@@ -69,6 +70,8 @@ export function checkModelFolder(model: string): void {
  * `version` goes up whenever the code computes it differently, to the bit (a cache written by
  * older kernels would start RL from slightly different weights than a fresh clone does).
  * 5: every batched wasm product on XNNPACK (wasm-kernels.ts).
+ * 6: the sampler's log Σ exp comes from the backend (float32); on wasm, `kernels` says whether
+ *    trirl's native products and exp ran (native-kernels.ts): the two give different bits.
  * `backend`: a GPU backend's warm start differs from wasm's in float rounding, so it is keyed
  * apart; wasm and cpu keep the keys they always had.
  */
@@ -78,7 +81,7 @@ export function warmStartDir(cfg: RunConfig, baseDir: string, backend: BackendNa
 
 function warmStartKey(cfg: RunConfig, baseDir: string, backend: BackendName): string {
   const { microBatch, ...warm } = cfg.warmStart; // microBatch is keyed with the other loss settings
-  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 5, ...(backend === "wasm" || backend === "cpu" ? {} : { backend }) };
+  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 6, ...(backend === "wasm" || backend === "cpu" ? {} : { backend }), ...(backend === "wasm" && nativeAddon() ? { kernels: "native" } : {}) };
   return crypto.createHash("sha256").update(JSON.stringify(shaping)).digest("hex").slice(0, 12);
 }
 
