@@ -17,16 +17,26 @@ napi_value fail(napi_env env, const std::string& message) {
   return nullptr;
 }
 
+// The call's `n` arguments, the first of them the heap's ArrayBuffer (as floats); false after a throw.
+bool heapCall(napi_env env, napi_callback_info info, size_t n, napi_value* args, float** heap, size_t* floats, const char* usage) {
+  size_t argc = n;
+  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
+  if (argc != n) return fail(env, usage), false;
+  void* data = nullptr;
+  size_t bytes = 0;
+  if (napi_get_arraybuffer_info(env, args[0], &data, &bytes) != napi_ok) return fail(env, "the heap must be an ArrayBuffer"), false;
+  *heap = static_cast<float*>(data);
+  *floats = bytes / sizeof(float);
+  return true;
+}
+
 // gemmBatch(heap: ArrayBuffer, products: Int32Array, threads: number): undefined
 // products: 8 ints per product: aOffset, bOffset, cOffset (in floats), m, n, k, transA, transB.
 napi_value GemmBatch(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value args[3];
-  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-  if (argc != 3) return fail(env, "gemmBatch expects (heap, products, threads)");
-  void* heap = nullptr;
-  size_t heapBytes = 0;
-  if (napi_get_arraybuffer_info(env, args[0], &heap, &heapBytes) != napi_ok) return fail(env, "heap must be an ArrayBuffer");
+  float* f = nullptr;
+  size_t heapFloats = 0;
+  if (!heapCall(env, info, 3, args, &f, &heapFloats, "gemmBatch expects (heap, products, threads)")) return nullptr;
   napi_typedarray_type type;
   size_t length = 0;
   void* data = nullptr;
@@ -35,8 +45,6 @@ napi_value GemmBatch(napi_env env, napi_callback_info info) {
   int32_t threads = 1;
   napi_get_value_int32(env, args[2], &threads);
   const int32_t* d = static_cast<const int32_t*>(data);
-  const size_t heapFloats = heapBytes / sizeof(float);
-  float* f = static_cast<float*>(heap);
   std::vector<trirl::Gemm> products;
   for (size_t p = 0; p < length / 8; p++, d += 8) {
     const int64_t m = d[3], n = d[4], k = d[5];
@@ -51,20 +59,16 @@ napi_value GemmBatch(napi_env env, napi_callback_info info) {
 
 // exp(heap: ArrayBuffer, from: number, to: number, count: number): undefined — offsets in floats.
 napi_value Exp(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value args[4];
-  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-  if (argc != 4) return fail(env, "exp expects (heap, from, to, count)");
-  void* heap = nullptr;
-  size_t heapBytes = 0;
-  if (napi_get_arraybuffer_info(env, args[0], &heap, &heapBytes) != napi_ok) return fail(env, "heap must be an ArrayBuffer");
+  float* f = nullptr;
+  size_t heapFloats = 0;
+  if (!heapCall(env, info, 4, args, &f, &heapFloats, "exp expects (heap, from, to, count)")) return nullptr;
   int64_t from = 0, to = 0, count = 0;
   napi_get_value_int64(env, args[1], &from);
   napi_get_value_int64(env, args[2], &to);
   napi_get_value_int64(env, args[3], &count);
-  const int64_t floats = (int64_t)(heapBytes / sizeof(float));
+  const int64_t floats = (int64_t)heapFloats;
   if (from < 0 || to < 0 || count < 0 || from + count > floats || to + count > floats) return fail(env, "exp reaches past the heap");
-  float* f = static_cast<float*>(heap);
   trirl::expArray(f + from, f + to, (size_t)count);
   return nullptr;
 }

@@ -9,10 +9,7 @@ import { Argument, type Command } from "commander";
 import { disposeLora } from "../lora/lora.ts";
 import { loadAdapter } from "../lora/peft.ts";
 import type { BackendChoice } from "../model/backend.ts";
-import { adapterBaseDir, checkAdapterBase } from "../lora/adapter-base.ts";
-import { checkModelFolder } from "../rl/base-model.ts";
 import { readModelSystemPrompt } from "../model/hf-config.ts";
-import { ensureTinyModel } from "../model/tiny-model.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
 import type { Policy } from "../rollout/rollout.ts";
@@ -21,7 +18,7 @@ import { bfclTable, runBfcl } from "../benchmarks/bfcl.ts";
 import { BENCHMARK_NAMES, DEFAULT_DATA_DIR, benchmarkDir, type BenchmarkName } from "../benchmarks/data-files.ts";
 import { injecAgentTable, runInjecAgent } from "../benchmarks/injecagent.ts";
 import type { BenchOptions, ReportBase } from "../benchmarks/report.ts";
-import { backendOption, startBackend } from "./model.ts";
+import { backendOption, resolveModelDir, startBackend, type ModelArgs } from "./model.ts";
 import { parseIntOption, printJson } from "./output.ts";
 import { createProgress } from "./progress.ts";
 
@@ -41,23 +38,14 @@ async function runBench(name: BenchmarkName, policy: Policy, opts: BenchOptions)
   return { report, table: asbTable(report) };
 }
 
-type BenchCliOptions = {
-  model?: string; adapter?: string; force: boolean; maxCases?: number; data?: string; maxNewTokens?: number; batchSize: number;
+type BenchCliOptions = ModelArgs & {
+  maxCases?: number; data?: string; maxNewTokens?: number; batchSize: number;
   systemPrompt?: string; cases?: string; backend: BackendChoice;
 };
 
-/** --model, else the adapter's recorded base; checked (and the adapter against it) before anything loads. */
-function benchModelDir(opts: BenchCliOptions): string {
-  if (opts.model === undefined && opts.adapter === undefined) throw new Error("--model is required (it may be omitted only with --adapter, whose base model is then used)");
-  const dir = opts.model === undefined ? adapterBaseDir(opts.adapter!) : opts.model === "tiny" ? ensureTinyModel() : opts.model;
-  checkModelFolder(dir);
-  if (opts.adapter !== undefined && !opts.force) checkAdapterBase(opts.adapter, dir);
-  return dir;
-}
-
 async function benchCommand(name: BenchmarkName, opts: BenchCliOptions) {
   const dir = benchmarkDir(name, opts.data, process.cwd()); // fail on missing data before loading a model
-  const modelDir = benchModelDir(opts);
+  const modelDir = resolveModelDir(opts);
   const backend = await startBackend(opts.backend);
   const model = loadModel(modelDir);
   const tokenizer = await loadTokenizer(modelDir);

@@ -11,7 +11,9 @@ import { BACKENDS, chooseBackend, initBackend, type BackendChoice, type BackendN
 import { generate } from "../model/generate.ts";
 import { tokenBatch, disposeBatch } from "../model/inputs.ts";
 import { forward, lmHead } from "../model/qwen.ts";
-import { disposeModel, loadModel } from "../model/weights.ts";
+import { adapterBaseDir, checkAdapterBase } from "../lora/adapter-base.ts";
+import { checkCheckpointFolder, disposeModel, loadModel } from "../model/weights.ts";
+import { checkModelFolder } from "../rl/base-model.ts";
 import { encodeChatPrompt, loadTokenizer, type ChatMessage } from "../model/tokenizer.ts";
 import { DEFAULT_TINY_MODEL_DIR, ensureTinyModel } from "../model/tiny-model.ts";
 import { seededRng } from "../util/rng.ts";
@@ -25,6 +27,23 @@ export async function startBackend(choice: BackendChoice): Promise<BackendName> 
   const { name, reason } = await chooseBackend(choice);
   if (choice === "auto" || name === "webgpu") process.stderr.write(`trirl: backend ${name} (${reason})\n`);
   return initBackend(name);
+}
+
+/** --model / --adapter / --force as eval, bench and merge take them. */
+export type ModelArgs = { model?: string; adapter?: string; force: boolean };
+
+/**
+ * The model folder a command runs: --model ("tiny" = the embedded one), else the adapter's recorded
+ * base. Checked before anything loads: the folder (and its tokenizer, unless `hasNoTokenizer`), and
+ * the adapter against it unless --force.
+ */
+export function resolveModelDir(args: ModelArgs, { hasNoTokenizer = false } = {}): string {
+  if (args.model === undefined && args.adapter === undefined) throw new Error("--model is required (it may be omitted only with --adapter, whose base model is then used)");
+  const dir = args.model === undefined ? adapterBaseDir(args.adapter!) : args.model === "tiny" ? ensureTinyModel() : args.model;
+  if (hasNoTokenizer) checkCheckpointFolder(dir);
+  else checkModelFolder(dir);
+  if (args.adapter !== undefined && !args.force) checkAdapterBase(args.adapter, dir);
+  return dir;
 }
 
 const LogitsInput = z.strictObject({

@@ -7,18 +7,15 @@ import path from "node:path";
 import { Command } from "commander";
 import { disposeLora } from "../lora/lora.ts";
 import { mergeAdapter } from "../lora/merge.ts";
-import { adapterBaseDir, checkAdapterBase } from "../lora/adapter-base.ts";
 import { loadAdapter } from "../lora/peft.ts";
 import type { BackendChoice } from "../model/backend.ts";
-import { checkCheckpointFolder, disposeModel, loadModel } from "../model/weights.ts";
+import { disposeModel, loadModel } from "../model/weights.ts";
 import type { EvalReport } from "../rl/evaluate.ts";
-import { backendOption, startBackend } from "./model.ts";
+import { backendOption, resolveModelDir, startBackend, type ModelArgs } from "./model.ts";
 import { printJson } from "./output.ts";
 
-async function mergeCommand(opts: { model?: string; adapter: string; out: string; force: boolean; backend: BackendChoice }) {
-  const dir = opts.model ?? adapterBaseDir(opts.adapter);
-  checkCheckpointFolder(dir);
-  if (!opts.force) checkAdapterBase(opts.adapter, dir);
+async function mergeCommand(opts: ModelArgs & { adapter: string; out: string; backend: BackendChoice }) {
+  const dir = resolveModelDir(opts, { hasNoTokenizer: true });
   await startBackend(opts.backend);
   const model = loadModel(dir);
   const lora = loadAdapter(opts.adapter, model);

@@ -7,21 +7,19 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { parseRunConfig, SMOKE_CONFIG, type RunConfig } from "../config.ts";
-import { adapterBaseDir, checkAdapterBase } from "../lora/adapter-base.ts";
 import { loadAdapter } from "../lora/peft.ts";
 import { disposeLora } from "../lora/lora.ts";
 import type { BackendChoice } from "../model/backend.ts";
-import { ensureTinyModel } from "../model/tiny-model.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
-import { checkModelFolder, evalScenarios } from "../rl/base-model.ts";
+import { evalScenarios } from "../rl/base-model.ts";
 import { evaluate, stratified, type EvalReport } from "../rl/evaluate.ts";
 import { defaultThreads, startPool, type Pool } from "../rl/pool.ts";
 import { trainRun } from "../rl/run.ts";
 import { rolloutOptions } from "../rl/step.ts";
 import { reportHooks } from "../report/run-report.ts";
 import type { Scenario } from "../scenario/schema.ts";
-import { backendOption, startBackend } from "./model.ts";
+import { backendOption, resolveModelDir, startBackend, type ModelArgs } from "./model.ts";
 import { parseFloatOption, parseIntOption, printJson } from "./output.ts";
 import { createProgress } from "./progress.ts";
 
@@ -72,22 +70,12 @@ function comparisonTable(before: EvalReport, after: EvalReport): string {
   return [`eval on ${after.scenarios} held-out scenarios`, `${"".padEnd(30)} before      after`, ...lines].join("\n");
 }
 
-type EvalOptions = {
-  model?: string; adapter?: string; force: boolean; scenarios?: string; split: "train" | "validation" | "test";
-  maxScenarios: number; temperature: number; seed: number; backend: BackendChoice; threads: number;
+type EvalOptions = ModelArgs & {
+  scenarios?: string; split: "train" | "validation" | "test"; maxScenarios: number; temperature: number; seed: number; backend: BackendChoice; threads: number;
 };
 
-/** The model folder `trirl eval` evaluates: --model, else the adapter's recorded base; checked before anything starts. */
-function evalModelDir(opts: EvalOptions): string {
-  if (opts.model === undefined && opts.adapter === undefined) throw new Error("--model is required (it may be omitted only with --adapter, whose base model is then used)");
-  const dir = opts.model === undefined ? adapterBaseDir(opts.adapter!) : opts.model === "tiny" ? ensureTinyModel() : opts.model;
-  checkModelFolder(dir);
-  if (opts.adapter !== undefined && !opts.force) checkAdapterBase(opts.adapter, dir);
-  return dir;
-}
-
 async function evalCommand(opts: EvalOptions) {
-  const dir = evalModelDir(opts);
+  const dir = resolveModelDir(opts);
   const cfg = parseRunConfig({ model: dir, scenarios: opts.scenarios, seed: opts.seed, eval: { split: opts.split, maxScenarios: opts.maxScenarios, temperature: opts.temperature } }, "trirl eval options");
   const scenarios = stratified(evalScenarios(cfg), cfg.eval.maxScenarios);
   const backend = await startBackend(opts.backend);
