@@ -74,14 +74,16 @@ export function checkModelFolder(model: string): void {
  *    trirl's native products and exp ran (native-kernels.ts): the two give different bits.
  * `backend`: a GPU backend's warm start differs from wasm's in float rounding, so it is keyed
  * apart; wasm and cpu keep the keys they always had.
+ * `train`: the scenarios it learns from, by content (a changed file or built-in corpus is a new key).
  */
-export function warmStartDir(cfg: RunConfig, baseDir: string, backend: BackendName = "wasm"): string {
-  return `${baseDir.replace(/\/+$/, "")}-warm-${warmStartKey(cfg, baseDir, backend)}`;
+export function warmStartDir(cfg: RunConfig, baseDir: string, train: readonly Scenario[], backend: BackendName = "wasm"): string {
+  return `${baseDir.replace(/\/+$/, "")}-warm-${warmStartKey(cfg, baseDir, train, backend)}`;
 }
 
-function warmStartKey(cfg: RunConfig, baseDir: string, backend: BackendName): string {
+function warmStartKey(cfg: RunConfig, baseDir: string, train: readonly Scenario[], backend: BackendName): string {
   const { microBatch, ...warm } = cfg.warmStart; // microBatch is keyed with the other loss settings
-  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, seed: cfg.seed, scenarios: cfg.scenarios ?? "builtin", pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 6, ...(backend === "wasm" || backend === "cpu" ? {} : { backend }), ...(backend === "wasm" && nativeAddon() ? { kernels: "native" } : {}) };
+  const scenarios = crypto.createHash("sha256").update(JSON.stringify(train)).digest("hex").slice(0, 16);
+  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, seed: cfg.seed, scenarios, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 6, ...(backend === "wasm" || backend === "cpu" ? {} : { backend }), ...(backend === "wasm" && nativeAddon() ? { kernels: "native" } : {}) };
   return crypto.createHash("sha256").update(JSON.stringify(shaping)).digest("hex").slice(0, 12);
 }
 
@@ -90,7 +92,7 @@ function warmStartKey(cfg: RunConfig, baseDir: string, backend: BackendName): st
 export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[], { report, pool = IN_PROCESS, backend = "wasm" }: { report: (e: RunEvent) => void; pool?: Pool; backend?: BackendName }): Promise<string> {
   const baseDir = cfg.model === "tiny" ? ensureTinyModel() : cfg.model;
   if (cfg.warmStart.steps === 0) return baseDir;
-  const warmDir = warmStartDir(cfg, baseDir, backend);
+  const warmDir = warmStartDir(cfg, baseDir, train, backend);
   if (fs.existsSync(path.join(warmDir, "model.safetensors"))) {
     report({ kind: "info", message: `warm start: reusing ${warmDir}` });
     return warmDir;
