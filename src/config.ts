@@ -57,6 +57,7 @@ export const LossConfig = z.strictObject({
 export const WarmStartConfig = z.strictObject({
   train: z.enum(["all", "lora"]).default("all").describe('"all" fine-tunes every weight (the tiny model starts from random weights, and a LoRA over frozen random embeddings learns slowly); "lora" trains a rank-`rank` LoRA and merges it (for a real checkpoint)'),
   steps: int(0).default(300).describe("supervised steps on reference episodes before RL (0 = none); the result is cached next to the model"),
+  seed: int(0).default(0).describe("seed of the warm start's draws (its own, not the run's seed: the warm start is part of the base model every run seed starts from)"),
   batchSize: int(1).default(8).describe("reference episodes per supervised step"),
   microBatch: int(1).default(1).describe("reference episodes per forward/backward pass of the warm start (its own: on wasm, 1 is fastest for its mixed scenarios); loss.sharePrefix applies when above 1"),
   lr: z.number().positive().default(5e-3).describe("peak learning rate of the warm start (10 warm-up steps, then a linear decay to 10 %)"),
@@ -76,13 +77,15 @@ export const EvalConfig = z.strictObject({
 export const SelectConfig = z.strictObject({
   every: int(0).default(10).describe("evaluate greedily on the validation split every K steps (and before the first) and make the adapter with the best balanced decision accuracy the run's result; 0 = keep the last step's"),
   maxScenarios: int(1).default(24).describe("validation scenarios per evaluation (stratified over categories and domains)"),
+  benignTolerance: z.number().min(0).max(1).optional().describe("select only steps whose validation benign decision accuracy and benign task completion are at most this far below step 0's and over-refusal at most this far above (fractions); unset = any step"),
 });
 
 export const RunConfig = z
   .strictObject({
     model: z.string().default("tiny").describe('model folder (Hugging Face layout), or "tiny" for the embedded default model'),
     backend: z.enum(BACKENDS).default("auto").describe("tfjs backend: auto = webgpu when a real GPU is found, else wasm"),
-    seed: int(0).default(0).describe("seed of every random choice in the run"),
+    seed: int(0).default(0).describe("seed of every random choice of the RL run (draws, rollouts, LoRA init)"),
+    corpusSeed: int(0).default(0).describe("seed of the built-in corpus (its own, not the run's seed: every run seed trains, selects and is evaluated on the same scenarios)"),
     scenarios: z.string().optional().describe("scenario JSONL file; default: the built-in corpus"),
     steps: int(1).default(40).describe("GRPO steps"),
     scenariosPerStep: int(1).default(4).describe("scenarios per step, drawn from the train split"),

@@ -32,7 +32,7 @@ function readConfigFile(file: string | undefined): unknown {
   }
 }
 
-type TrainOptions = { config?: string; out?: string; resume?: string; overwrite: boolean; steps?: number; backend?: BackendChoice; threads: number };
+type TrainOptions = { config?: string; out?: string; resume?: string; overwrite: boolean; steps?: number; seed?: number; backend?: BackendChoice; threads: number };
 
 async function trainCommand(opts: TrainOptions) {
   const isResume = opts.resume !== undefined;
@@ -41,8 +41,9 @@ async function trainCommand(opts: TrainOptions) {
   if (isResume && opts.out !== undefined) throw new Error("--resume continues a run in its own folder: drop --out");
   if (isResume && !fs.existsSync(source!)) throw new Error(`--resume ${outDir}: no config.json there (not a trirl run folder)`);
   const raw = readConfigFile(source) as Record<string, unknown>;
-  const overrides = { ...(opts.steps !== undefined ? { steps: opts.steps } : {}), ...(opts.backend ? { backend: opts.backend } : {}) };
+  const overrides = { ...(opts.steps !== undefined ? { steps: opts.steps } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.backend ? { backend: opts.backend } : {}) };
   const cfg: RunConfig = parseRunConfig({ ...raw, ...overrides }, source ?? "the embedded smoke config");
+  if (isResume && opts.seed !== undefined) throw new Error("--resume continues a run with its own seed: drop --seed");
   if (isResume && opts.steps !== undefined) fs.writeFileSync(source!, `${JSON.stringify(cfg, null, 2)}\n`);
   const progress = createProgress(process.stderr);
   progress.line(`trirl train → ${outDir}${isResume ? " (resuming)" : ""}`);
@@ -71,12 +72,12 @@ function comparisonTable(before: EvalReport, after: EvalReport): string {
 }
 
 type EvalOptions = ModelArgs & {
-  scenarios?: string; split: "train" | "validation" | "test"; maxScenarios: number; temperature: number; seed: number; backend: BackendChoice; threads: number;
+  scenarios?: string; split: "train" | "validation" | "test"; maxScenarios: number; temperature: number; seed: number; corpusSeed: number; backend: BackendChoice; threads: number;
 };
 
 async function evalCommand(opts: EvalOptions) {
   const dir = resolveModelDir(opts);
-  const cfg = parseRunConfig({ model: dir, scenarios: opts.scenarios, seed: opts.seed, eval: { split: opts.split, maxScenarios: opts.maxScenarios, temperature: opts.temperature } }, "trirl eval options");
+  const cfg = parseRunConfig({ model: dir, scenarios: opts.scenarios, seed: opts.seed, corpusSeed: opts.corpusSeed, eval: { split: opts.split, maxScenarios: opts.maxScenarios, temperature: opts.temperature } }, "trirl eval options");
   const scenarios = stratified(evalScenarios(cfg), cfg.eval.maxScenarios);
   const backend = await startBackend(opts.backend);
   const pool = await startPool(opts.threads, backend);
@@ -116,6 +117,7 @@ export function registerTrainCommands(program: Command): void {
     .option("--resume <dir>", "continue a killed run from its folder's last checkpoint")
     .option("--overwrite", "replace the run already in --out (without it, a folder that is not new or empty is refused)", false)
     .option("--steps <n>", "override the number of GRPO steps", parseIntOption("--steps", 1))
+    .option("--seed <n>", "override the run's seed (the RL draws; the corpus and the warm start keep their own seeds)", parseIntOption("--seed", 0))
     .addOption(backendOption().default(undefined))
     .addOption(threadsOption())
     .action(trainCommand);
@@ -130,6 +132,7 @@ export function registerTrainCommands(program: Command): void {
     .option("--max-scenarios <n>", "scenarios evaluated, stratified over categories", parseIntOption("--max-scenarios", 1), 96)
     .option("--temperature <t>", "0 = greedy", parseFloatOption("--temperature", 0), 0)
     .option("--seed <n>", "seed of the sandbox's check answers", parseIntOption("--seed", 0), 0)
+    .option("--corpus-seed <n>", "seed of the built-in corpus (without --scenarios)", parseIntOption("--corpus-seed", 0), 0)
     .addOption(backendOption())
     .addOption(threadsOption())
     .action(evalCommand);

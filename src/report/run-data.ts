@@ -75,10 +75,10 @@ const corpusCache = new Map<string, Scenario[]>();
 
 /** The run's scenarios when they can still be found (a scenario file may have moved since). */
 function runScenarios(config: RunConfig): Scenario[] {
-  const key = config.scenarios ?? `builtin:${config.seed}`;
+  const key = config.scenarios ?? `builtin:${config.corpusSeed}`;
   if (!corpusCache.has(key)) {
     if (config.scenarios !== undefined && !fs.existsSync(config.scenarios)) return [];
-    corpusCache.set(key, config.scenarios ? loadScenarios(config.scenarios) : builtinScenarios({ seed: config.seed }));
+    corpusCache.set(key, config.scenarios ? loadScenarios(config.scenarios) : builtinScenarios({ seed: config.corpusSeed }));
   }
   return corpusCache.get(key)!;
 }

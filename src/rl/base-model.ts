@@ -34,8 +34,8 @@ function ofSplit(all: readonly Scenario[], split: Split, where: string, purpose:
   throw new Error(`${where}: no scenarios with split "${split}", which ${purpose} (splits in the file: ${present})${hint && `\n---> HINT: ${hint}`}`);
 }
 
-function runScenarios(cfg: Pick<RunConfig, "scenarios" | "seed">): { all: Scenario[]; where: string } {
-  return { all: cfg.scenarios ? loadScenarios(cfg.scenarios) : builtinScenarios({ seed: cfg.seed }), where: cfg.scenarios ?? "the built-in corpus" };
+function runScenarios(cfg: Pick<RunConfig, "scenarios" | "corpusSeed">): { all: Scenario[]; where: string } {
+  return { all: cfg.scenarios ? loadScenarios(cfg.scenarios) : builtinScenarios({ seed: cfg.corpusSeed }), where: cfg.scenarios ?? "the built-in corpus" };
 }
 
 /**
@@ -53,7 +53,7 @@ export function splitScenarios(cfg: RunConfig): { train: Scenario[]; evalSet: Sc
 }
 
 /** The scenarios `trirl eval` evaluates: those of `cfg.eval.split` only (an eval needs no train split). */
-export function evalScenarios(cfg: Pick<RunConfig, "scenarios" | "seed" | "eval">): Scenario[] {
+export function evalScenarios(cfg: Pick<RunConfig, "scenarios" | "corpusSeed" | "eval">): Scenario[] {
   const { all, where } = runScenarios(cfg);
   return ofSplit(all, cfg.eval.split, where, "--split asks for");
 }
@@ -83,7 +83,7 @@ export function warmStartDir(cfg: RunConfig, baseDir: string, train: readonly Sc
 function warmStartKey(cfg: RunConfig, baseDir: string, train: readonly Scenario[], backend: BackendName): string {
   const { microBatch, ...warm } = cfg.warmStart; // microBatch is keyed with the other loss settings
   const scenarios = crypto.createHash("sha256").update(JSON.stringify(train)).digest("hex").slice(0, 16);
-  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, seed: cfg.seed, scenarios, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 6, ...(backend === "wasm" || backend === "cpu" ? {} : { backend }), ...(backend === "wasm" && nativeAddon() ? { kernels: "native" } : {}) };
+  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, scenarios, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 6, ...(backend === "wasm" || backend === "cpu" ? {} : { backend }), ...(backend === "wasm" && nativeAddon() ? { kernels: "native" } : {}) };
   return crypto.createHash("sha256").update(JSON.stringify(shaping)).digest("hex").slice(0, 12);
 }
 
@@ -101,7 +101,7 @@ export async function prepareBaseModel(cfg: RunConfig, train: readonly Scenario[
   const model = loadModel(baseDir);
   const tokenizer = await loadTokenizer(baseDir);
   const ws = cfg.warmStart;
-  const opts = { ...ws, seed: cfg.seed, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, chunkRows: cfg.loss.chunkRows, checkpointLayers: cfg.loss.checkpointLayers, sharePrefix: cfg.loss.sharePrefix, pool };
+  const opts = { ...ws, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, chunkRows: cfg.loss.chunkRows, checkpointLayers: cfg.loss.checkpointLayers, sharePrefix: cfg.loss.sharePrefix, pool };
   const target = warmTarget(model, opts);
   const tmp = `${warmDir}.tmp-${process.pid}`;
   try {

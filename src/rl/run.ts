@@ -155,7 +155,7 @@ async function trainSteps(ctx: TrainContext, f: StepsInput, opts: RunOptions): P
   if (opts.isResume && fs.existsSync(checkpointDir)) start = loadCheckpoint(checkpointDir, ctx.policy.model, { lora, adam }).nextStep;
   truncateLog(metricsPath, start);
   truncateLog(path.join(f.outDir, VALIDATION_LOG), start + 1); // the validation after step `start` is redone
-  const best = bestStep(f.outDir, lora, f.baseDir, opts.isResume);
+  const best = bestStep(f.outDir, lora, f.baseDir, opts.isResume, cfg.select.benignTolerance);
   const valScenarios = stratified(f.validation, cfg.select.maxScenarios);
   const validate = async (done: number) => {
     const result = await runEval({ policy: ctx.policy, lora, pool: ctx.pool ?? IN_PROCESS }, valScenarios, cfg, `validation after step ${done}`, opts);

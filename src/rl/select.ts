@@ -5,6 +5,10 @@
  * best score — the balanced decision accuracy, the mean over user labels of the `decision` part —
  * is kept in `best/`, written atomically. Ties keep the earlier adapter (less drift from the base).
  * A run whose RL never beats its start selects step 0: the model RL started from.
+ * With `select.benignTolerance`, a step is eligible only while it keeps benign work: its benign
+ * decision accuracy and benign task completion at most that far below step 0's, its over-refusal
+ * at most that far above (a higher balanced accuracy bought by checking or refusing benign
+ * requests is not an improvement a user wants).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -25,6 +29,16 @@ export const VALIDATION_LOG = "validation.jsonl";
 export function selectionScore(report: EvalReport): number {
   const values = Object.values(report.decision_accuracy).filter((v): v is number => v !== null);
   return values.length === 0 ? 0 : values.reduce((a, v) => a + v, 0) / values.length;
+}
+
+type Guarded = Pick<EvalReport, "decision_accuracy" | "task_completion_by_label" | "over_refusal">;
+
+/** Whether `report` keeps the benign behaviour of `start` within `tolerance` (fractions; a missing value passes). */
+export function keepsBenign(report: Guarded, start: Guarded, tolerance: number): boolean {
+  const notBelow = (a: number | null, b: number | null) => a === null || b === null || a >= b - tolerance - 1e-9;
+  return notBelow(report.decision_accuracy.benign, start.decision_accuracy.benign)
+    && notBelow(report.task_completion_by_label.benign, start.task_completion_by_label.benign)
+    && notBelow(start.over_refusal, report.over_refusal);
 }
 
 /** Writes `dir/adapter` and `dir/selection.json` together (temp folder, then rename). */
@@ -54,22 +68,35 @@ export type BestStep = {
   record(step: number, report: EvalReport): Promise<{ score: number; best: Selection }>;
 };
 
-export function bestStep(outDir: string, lora: Lora, baseModelDir: string, isResume: boolean): BestStep {
+/** The step-0 line of a run's validation log, if it has one. */
+function startLine(outDir: string): Guarded | undefined {
+  const file = path.join(outDir, VALIDATION_LOG);
+  if (!fs.existsSync(file)) return undefined;
+  return fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as Guarded & { step: number }).find((l) => l.step === 0);
+}
+
+/** `benignTolerance`: see the header; undefined = every step is eligible. */
+export function bestStep(outDir: string, lora: Lora, baseModelDir: string, isResume: boolean, benignTolerance?: number): BestStep {
   const dir = path.join(outDir, BEST_DIR);
   // a best written by steps a resume redoes stays: the redo reproduces them exactly
   let best = isResume ? readSelection(dir) : undefined;
+  let start = isResume ? startLine(outDir) : undefined;
   return {
     current: () => best,
     adapterDir: path.join(dir, "adapter"),
     async record(step, report) {
       const score = selectionScore(report);
-      const line = { step, score, decision_accuracy: report.decision_accuracy, task_completion: report.task_completion, over_refusal: report.over_refusal };
+      if (step === 0) start = report;
+      const eligible = best === undefined || benignTolerance === undefined || start === undefined || keepsBenign(report, start, benignTolerance);
+      const line = { step, score, decision_accuracy: report.decision_accuracy, task_completion: report.task_completion, task_completion_by_label: report.task_completion_by_label, over_refusal: report.over_refusal, ...(benignTolerance === undefined ? {} : { eligible }) };
       fs.appendFileSync(path.join(outDir, VALIDATION_LOG), `${JSON.stringify(line)}\n`);
-      if (!best || score > best.score) {
-        best = { step, score, report };
-        await saveSelection(dir, lora, best, baseModelDir);
+      if (eligible && (best === undefined || score > best.score)) {
+        const kept: Selection = { step, score, report };
+        best = kept;
+        await saveSelection(dir, lora, kept, baseModelDir);
+        return { score, best: kept };
       }
-      return { score, best };
+      return { score, best: best! }; // not eligible implies a best exists
     },
   };
 }

@@ -43,9 +43,26 @@ export type WarmStartOptions = {
   pool?: Pool;
 };
 
-function drawBehaviour(mix: Record<Decision, number>, rng: Rng): Decision {
-  const u = rng.next();
-  return u < mix.execute ? "execute" : u < mix.execute + mix.refuse ? "refuse" : "verify";
+const behaviourAt = (mix: Record<Decision, number>, u: number): Decision =>
+  u < mix.execute ? "execute" : u < mix.execute + mix.refuse ? "refuse" : "verify";
+
+/**
+ * The behaviour of each reference episode, stratified by what a model could tell scenarios apart
+ * by (the user label and the tools offered): the k-th draw of a kind takes its behaviour at
+ * u = frac(offset + k·φ⁻¹), a low-discrepancy sequence, so every kind sees the mix within two
+ * draws (independent draws: ± √n). Independent draws left whole labels and templates refuse-heavy or
+ * execute-heavy by chance (the warm start then refused most benign requests on one seed and
+ * none on another), a correlation the label-blind agent is not meant to have.
+ */
+export function behaviourDrawer(mix: Record<Decision, number>, rng: Rng): (scenario: Scenario) => Decision {
+  const kinds = new Map<string, { offset: number; count: number }>();
+  return (scenario) => {
+    const key = `${scenario.user} ${scenario.tools.map((t) => t.name).sort().join(",")}`;
+    let kind = kinds.get(key);
+    if (!kind) kinds.set(key, (kind = { offset: rng.next(), count: 0 }));
+    const u = (kind.offset + kind.count++ * 0.6180339887498949) % 1;
+    return behaviourAt(mix, u);
+  };
 }
 
 /** The weights a warm start trains: `model` with `adapters` is the model being fitted. */
@@ -69,13 +86,14 @@ export async function warmStart(
   const pool = opts.pool ?? IN_PROCESS;
   const adam = createAdam(target.variables);
   const optim = { lr: opts.lr, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, maxGradNorm: 1, warmupSteps: Math.min(10, opts.steps), decaySteps: opts.steps };
+  const drawBehaviour = behaviourDrawer(opts.mix, seededRng(opts.seed, 7_000_003));
   try {
     for (let step = 0; step < opts.steps; step++) {
       const rng = seededRng(opts.seed, 7_000_001, step);
       const episodes = Array.from({ length: opts.batchSize }, () => {
         const scenario = scenarios[randInt(rng, scenarios.length)];
         const episodeRng = seededRng(Math.floor(rng.next() * 2 ** 32));
-        return referenceEpisode(tok, scenario, drawBehaviour(opts.mix, rng), { rng: episodeRng, pYes: opts.pYes, maxTurns: opts.maxTurns, systemPrompt: opts.systemPrompt });
+        return referenceEpisode(tok, scenario, drawBehaviour(scenario), { rng: episodeRng, pYes: opts.pYes, maxTurns: opts.maxTurns, systemPrompt: opts.systemPrompt });
       });
       const phase = await pool.gradients(target, {
         objective: "nll", microBatches: chunked(episodes, opts.microBatch).map((es) => ({ episodes: es, advantages: es.map(() => 0) })),

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseRunConfig } from "../../src/config.ts";
-import { checkModelFolder, evalScenarios, splitScenarios } from "../../src/rl/base-model.ts";
+import { checkModelFolder, evalScenarios, splitScenarios, warmStartDir } from "../../src/rl/base-model.ts";
 import { claimRunFolder } from "../../src/rl/run-folder.ts";
 import { saveScenarios } from "../../src/scenario/jsonl.ts";
 import { Scenario } from "../../src/scenario/schema.ts";
@@ -22,6 +22,25 @@ function scenarioFile(name: string, split: (i: number) => Scenario["split"]): st
   saveScenarios(file, scenarios.map((s, i) => ({ ...s, split: split(i) })));
   return file;
 }
+
+describe("seeds: the run's, the corpus's, the warm start's", () => {
+  it("every run seed trains, selects and is evaluated on the same built-in scenarios; corpusSeed changes them", () => {
+    const [a, b, c] = [{ seed: 0 }, { seed: 1 }, { seed: 1, corpusSeed: 1 }].map((x) => splitScenarios(parseRunConfig(x, "test")));
+    expect(b.train).toEqual(a.train);
+    expect(b.evalSet).toEqual(a.evalSet);
+    expect(b.validation).toEqual(a.validation);
+    expect(c.train).not.toEqual(a.train);
+  });
+  it("the warm start's cache folder does not depend on the run seed, and does on warmStart.seed and the corpus", () => {
+    const dir = (x: object) => {
+      const cfg = parseRunConfig(x, "test");
+      return warmStartDir(cfg, "/models/tiny", splitScenarios(cfg).train);
+    };
+    expect(dir({ seed: 2 })).toBe(dir({ seed: 0 }));
+    expect(dir({ warmStart: { seed: 1 } })).not.toBe(dir({}));
+    expect(dir({ corpusSeed: 1 })).not.toBe(dir({}));
+  });
+});
 
 describe("scenario splits", () => {
   const testOnly = scenarioFile("test-only.jsonl", () => "test");

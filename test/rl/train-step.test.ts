@@ -19,7 +19,7 @@ import { createAdam, disposeAdam } from "../../src/rl/adam.ts";
 import { splitScenarios } from "../../src/rl/base-model.ts";
 import { scenariosForStep, trainRun } from "../../src/rl/run.ts";
 import type { EvalReport } from "../../src/rl/evaluate.ts";
-import { selectionScore } from "../../src/rl/select.ts";
+import { bestStep, keepsBenign, selectionScore } from "../../src/rl/select.ts";
 import { trainStep, type TrainContext } from "../../src/rl/step.ts";
 
 import { loadTinyModel } from "../helpers/tiny-model.ts";
@@ -164,6 +164,36 @@ describe("selectionScore", () => {
     const report = { decision_accuracy: { benign: 0.9, malicious: 0.3, sensitive: null } } as unknown as EvalReport;
     expect(selectionScore(report)).toBeCloseTo(0.6, 12);
     expect(selectionScore({ decision_accuracy: { benign: 1, malicious: 0.5, sensitive: 0 } } as unknown as EvalReport)).toBeCloseTo(0.5, 12);
+  });
+});
+
+describe("benign guard of the selection", () => {
+  const report = (benign: number, malicious: number, tcBenign: number, overRefusal: number) => ({
+    decision_accuracy: { benign, malicious, sensitive: 0 }, task_completion_by_label: { benign: tcBenign, malicious: null, sensitive: 0 }, over_refusal: overRefusal,
+  }) as unknown as EvalReport;
+  it("keepsBenign compares benign decision, benign task completion and over-refusal with the start", () => {
+    const start = report(0.8, 0.2, 0.5, 0.1);
+    expect(keepsBenign(report(0.75, 0.9, 0.45, 0.15), start, 0.05)).toBe(true);
+    expect(keepsBenign(report(0.7, 0.9, 0.5, 0.1), start, 0.05)).toBe(false);  // benign decision −10
+    expect(keepsBenign(report(0.8, 0.9, 0.4, 0.1), start, 0.05)).toBe(false);  // benign task −10
+    expect(keepsBenign(report(0.8, 0.9, 0.5, 0.2), start, 0.05)).toBe(false);  // over-refusal +10
+  });
+  it("bestStep skips a higher-scoring step that gives up benign work, and logs why", async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "trirl-guard-"));
+    const lora = createLora(model, config().lora, 0);
+    try {
+      const best = bestStep(out, lora, ensureTinyModel(), false, 0.05);
+      await best.record(0, report(0.8, 0.2, 0.5, 0.1));
+      expect((await best.record(5, report(0.3, 1, 0.2, 0.6))).best.step).toBe(0); // balanced 0.43 > 0.33, not eligible
+      expect((await best.record(10, report(0.8, 0.5, 0.5, 0.1))).best.step).toBe(10);
+      const lines = fs.readFileSync(path.join(out, "validation.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      expect(lines.map((l) => l.eligible)).toEqual([true, false, true]);
+      const resumed = bestStep(out, lora, ensureTinyModel(), true, 0.05); // the start comes back from the log
+      expect((await resumed.record(15, report(0.5, 1, 0.5, 0.1))).best.step).toBe(10);
+    } finally {
+      disposeLora(lora);
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 });
 

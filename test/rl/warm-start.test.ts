@@ -16,7 +16,7 @@ import type { Tokenizer } from "../../src/model/tokenizer.ts";
 import { disposeModel, loadModel, modelTensors, type QwenModel } from "../../src/model/weights.ts";
 import { buildBatch, disposeBatch } from "../../src/rl/batch.ts";
 import { sampledLogprobs } from "../../src/rl/logprobs.ts";
-import { warmStart, warmTarget, type WarmStartOptions } from "../../src/rl/warm-start.ts";
+import { behaviourDrawer, warmStart, warmTarget, type WarmStartOptions } from "../../src/rl/warm-start.ts";
 import { referenceEpisode } from "../../src/rollout/reference.ts";
 import { builtinScenarios } from "../../src/scenario/corpus/generate.ts";
 import type { Adapters } from "../../src/model/qwen.ts";
@@ -43,6 +43,27 @@ function heldOutNll(m: QwenModel, adapters?: Adapters): number {
   disposeBatch(batch);
   return nll;
 }
+
+describe("behaviourDrawer", () => {
+  it("gives every label × tool set the mix within two draws, whatever the order of the draws", () => {
+    const mix = { execute: 0.5, refuse: 0.2, verify: 0.3 };
+    const draw = behaviourDrawer(mix, seededRng(5));
+    const rng = seededRng(6);
+    const counts = new Map<string, Record<string, number>>();
+    for (let i = 0; i < 3000; i++) {
+      const s = train[Math.floor(rng.next() * 40) * 7]; // 40 scenarios, drawn in random order
+      const key = `${s.user} ${s.tools.map((t) => t.name).sort().join(",")}`;
+      const c = counts.get(key) ?? { execute: 0, refuse: 0, verify: 0 };
+      c[draw(s)] += 1;
+      counts.set(key, c);
+    }
+    expect(counts.size).toBeGreaterThan(5);
+    for (const c of counts.values()) {
+      const n = c.execute + c.refuse + c.verify;
+      for (const b of ["execute", "refuse", "verify"] as const) expect(Math.abs(c[b] - n * mix[b])).toBeLessThanOrEqual(2);
+    }
+  });
+});
 
 describe("warmStart", () => {
   it('"all" lowers the NLL, moves every weight of the copy, leaves the base bit-identical and saves a checkpoint that reloads to the same logits', async () => {
