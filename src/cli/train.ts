@@ -13,7 +13,7 @@ import type { BackendChoice } from "../model/backend.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
 import { evalScenarios } from "../rl/base-model.ts";
-import { evaluate, stratified, type EvalReport } from "../rl/evaluate.ts";
+import { episodeLine, evaluate, stratified, type EvalReport } from "../rl/evaluate.ts";
 import { defaultThreads, startPool, type Pool } from "../rl/pool.ts";
 import { trainRun } from "../rl/run.ts";
 import { rolloutOptions } from "../rl/step.ts";
@@ -72,7 +72,7 @@ function comparisonTable(before: EvalReport, after: EvalReport): string {
 }
 
 type EvalOptions = ModelArgs & {
-  scenarios?: string; split: "train" | "validation" | "test"; maxScenarios: number; temperature: number; seed: number; corpusSeed: number; backend: BackendChoice; threads: number;
+  scenarios?: string; episodes?: string; split: "train" | "validation" | "test"; maxScenarios: number; temperature: number; seed: number; corpusSeed: number; backend: BackendChoice; threads: number;
 };
 
 async function evalCommand(opts: EvalOptions) {
@@ -82,21 +82,22 @@ async function evalCommand(opts: EvalOptions) {
   const backend = await startBackend(opts.backend);
   const pool = await startPool(opts.threads, backend);
   try {
-    await evalWith(pool, cfg, scenarios, opts.adapter);
+    await evalWith(pool, cfg, scenarios, opts);
   } finally {
     await pool.close();
   }
 }
 
-async function evalWith(pool: Pool, cfg: RunConfig, scenarios: Scenario[], adapter: string | undefined) {
+async function evalWith(pool: Pool, cfg: RunConfig, scenarios: Scenario[], { adapter, episodes }: Pick<EvalOptions, "adapter" | "episodes">) {
   await pool.load(cfg.model);
   const model = loadModel(cfg.model);
   const tokenizer = await loadTokenizer(cfg.model);
   const lora = adapter ? loadAdapter(adapter, model) : undefined;
   const progress = createProgress(process.stderr);
-  const { report } = await evaluate({ model, tokenizer, adapters: lora?.adapters }, scenarios,
+  const { report, scored } = await evaluate({ model, tokenizer, adapters: lora?.adapters }, scenarios,
     { rollout: rolloutOptions(cfg.rollout, cfg.eval.temperature), reward: cfg.reward, seed: cfg.seed, batchSize: 32, pool, lora },
     (done, total) => progress.event({ kind: "progress", phase: "eval", done, total }));
+  if (episodes) fs.writeFileSync(episodes, scored.map((s) => `${JSON.stringify(episodeLine(s))}\n`).join(""));
   printJson(report);
   if (lora) disposeLora(lora);
   disposeModel(model);
@@ -129,6 +130,7 @@ export function registerTrainCommands(program: Command): void {
     .option("--force", "apply --adapter even though it was trained on another base model", false)
     .option("--scenarios <file>", "scenario JSONL (default: the built-in corpus)")
     .option("--split <name>", "train | validation | test", "test")
+    .option("--episodes <file>", "also write each episode as a JSON line (trirl score's episode format, with its behaviour and reward parts)")
     .option("--max-scenarios <n>", "scenarios evaluated, stratified over categories", parseIntOption("--max-scenarios", 1), 96)
     .option("--temperature <t>", "0 = greedy", parseFloatOption("--temperature", 0), 0)
     .option("--seed <n>", "seed of the sandbox's check answers", parseIntOption("--seed", 0), 0)

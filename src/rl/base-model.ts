@@ -72,6 +72,7 @@ export function checkModelFolder(model: string): void {
  * 5: every batched wasm product on XNNPACK (wasm-kernels.ts).
  * 6: the sampler's log Σ exp comes from the backend (float32); on wasm, `kernels` says whether
  *    trirl's native products and exp ran (native-kernels.ts): the two give different bits.
+ * 7: the reference agent judges the request in its first reasoning line (scripted-agent.ts).
  * `backend`: a GPU backend's warm start differs from wasm's in float rounding, so it is keyed
  * apart; wasm and cpu keep the keys they always had.
  * `train`: the scenarios it learns from, by content (a changed file or built-in corpus is a new key).
@@ -83,7 +84,7 @@ export function warmStartDir(cfg: RunConfig, baseDir: string, train: readonly Sc
 function warmStartKey(cfg: RunConfig, baseDir: string, train: readonly Scenario[], backend: BackendName): string {
   const { microBatch, ...warm } = cfg.warmStart; // microBatch is keyed with the other loss settings
   const scenarios = crypto.createHash("sha256").update(JSON.stringify(train)).digest("hex").slice(0, 16);
-  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, scenarios, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 6, ...(backend === "wasm" || backend === "cpu" ? {} : { backend }), ...(backend === "wasm" && nativeAddon() ? { kernels: "native" } : {}) };
+  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, scenarios, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 7, ...(backend === "wasm" || backend === "cpu" ? {} : { backend }), ...(backend === "wasm" && nativeAddon() ? { kernels: "native" } : {}) };
   return crypto.createHash("sha256").update(JSON.stringify(shaping)).digest("hex").slice(0, 12);
 }
 

@@ -8,6 +8,7 @@
  * - mean_reward: mean total reward; plus r_gen (well-formed episodes) and per-category rewards.
  */
 import type { RewardConfig } from "../reward/config.ts";
+import type { Transcript } from "../sandbox/episode.ts";
 import { scoreEpisode, type RewardResult, type ScoreOptions } from "../reward/reward.ts";
 import type { Policy, RolloutOptions } from "../rollout/rollout.ts";
 import { hasInjection, scenarioCategory } from "../scenario/category.ts";
@@ -37,7 +38,13 @@ function meanOver<T>(items: readonly T[], f: (x: T) => number | undefined): numb
   return values.length === 0 ? null : meanStd(values).mean;
 }
 
-export type Scored = { scenario: Scenario; reward: RewardResult };
+/** `transcript`: what the agent wrote and the sandbox answered, after the scenario's own messages. */
+export type Scored = { scenario: Scenario; reward: RewardResult; transcript: Transcript };
+
+/** One eval episode as a JSON line: `trirl score`'s episode format (it re-scores the line) plus how it was scored. */
+export function episodeLine({ scenario, reward, transcript }: Scored) {
+  return { scenario_id: scenario.id, user: scenario.user, behaviour: reward.behaviour, total: reward.total, parts: reward.parts, finish: transcript.finish, messages: transcript.messages };
+}
 
 export function summarise(scored: readonly Scored[]): EvalReport {
   const byLabel = (label: Label) => scored.filter((s) => s.scenario.user === label);
@@ -100,7 +107,10 @@ export async function evaluate(policy: Policy, scenarios: readonly Scenario[], o
     // fixed per-scenario seeds: before/after evaluations see the same check answers
     const jobs = part.map((scenario, i) => ({ scenario, rng: seededRng(opts.seed, 1_000_003, start + i) }));
     const episodes = await (opts.pool ?? IN_PROCESS).runEpisodes(policy, jobs, opts.rollout, opts.lora);
-    episodes.forEach((e, i) => scored.push({ scenario: part[i], reward: scoreEpisode(part[i], e.record, opts.reward, opts.scoreOptions) }));
+    episodes.forEach((e, i) => {
+      const transcript = { messages: e.record.messages, finish: e.record.finish };
+      scored.push({ scenario: part[i], reward: scoreEpisode(part[i], e.record, opts.reward, opts.scoreOptions), transcript });
+    });
     onProgress?.(scored.length, scenarios.length);
   }
   return { report: summarise(scored), scored };

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 /** What a run writes into its folder (run.ts, select.ts, checkpoint.ts, the report). */
-const RUN_ENTRIES = new Set(["config.json", "metrics.jsonl", "validation.jsonl", "eval_before.json", "eval_after.json", "adapter", "best", "checkpoint", "samples", "report.html"]);
+const RUN_ENTRIES = new Set(["config.json", "metrics.jsonl", "validation.jsonl", "eval_before.json", "eval_after.json", "eval_before_episodes.jsonl", "eval_after_episodes.jsonl", "adapter", "best", "checkpoint", "samples", "report.html"]);
 // replaceDir's temporary folders: `best.tmp-123`, `checkpoint.old-123`
 const isRunEntry = (name: string) => RUN_ENTRIES.has(name.replace(/\.(tmp|old)-\d+$/, ""));
 

@@ -21,7 +21,7 @@ import { randInt, seededRng } from "../util/rng.ts";
 import { createAdam, disposeAdam, learningRate } from "./adam.ts";
 import { checkModelFolder, prepareBaseModel, splitScenarios } from "./base-model.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { evaluate, stratified, type EvalReport } from "./evaluate.ts";
+import { episodeLine, evaluate, stratified, type EvalReport, type Scored } from "./evaluate.ts";
 import { sampleRecords, stepMetrics, type StepMetrics } from "./metrics.ts";
 import { IN_PROCESS, startPool, type Pool } from "./pool.ts";
 import { claimRunFolder, type ClaimOptions } from "./run-folder.ts";
@@ -68,10 +68,16 @@ function truncateLog(file: string, end: number): void {
 
 type Sampler = { policy: Policy; lora?: Lora; pool: Pool };
 
-async function runEval({ policy, lora, pool }: Sampler, scenarios: readonly Scenario[], cfg: RunConfig, label: string, run: RunOptions): Promise<EvalReport> {
+async function runEval({ policy, lora, pool }: Sampler, scenarios: readonly Scenario[], cfg: RunConfig, label: string, run: RunOptions): Promise<{ report: EvalReport; scored: Scored[] }> {
   const opts = { rollout: rolloutOptions(cfg.rollout, cfg.eval.temperature), reward: cfg.reward, seed: cfg.seed, batchSize: 32, scoreOptions: run.scoreOptions, pool, lora };
-  const { report: out } = await evaluate(policy, scenarios, opts, (done, total) => run.report({ kind: "progress", phase: `eval ${label}`, done, total }));
-  return out;
+  return evaluate(policy, scenarios, opts, (done, total) => run.report({ kind: "progress", phase: `eval ${label}`, done, total }));
+}
+
+/** `eval_<when>.json` (the report) and `eval_<when>_episodes.jsonl` (each episode, `trirl score`'s format). */
+function writeEval(outDir: string, when: "before" | "after", { report, scored }: { report: EvalReport; scored: Scored[] }): EvalReport {
+  writeJson(path.join(outDir, `eval_${when}.json`), report);
+  fs.writeFileSync(path.join(outDir, `eval_${when}_episodes.jsonl`), scored.map((s) => `${JSON.stringify(episodeLine(s))}\n`).join(""));
+  return report;
 }
 
 /**
@@ -114,8 +120,7 @@ async function trainWith(pool: Pool, backend: BackendName, cfg: RunConfig, { out
   const beforePath = path.join(outDir, "eval_before.json");
   const before = opts.isResume && fs.existsSync(beforePath)
     ? (JSON.parse(fs.readFileSync(beforePath, "utf8")) as EvalReport)
-    : await runEval({ policy: { model, tokenizer }, pool }, evalScenarios, cfg, "before", opts);
-  writeJson(beforePath, before);
+    : writeEval(outDir, "before", await runEval({ policy: { model, tokenizer }, pool }, evalScenarios, cfg, "before", opts));
 
   const lora = createLora(model, cfg.lora, cfg.seed);
   const adam = createAdam(lora.variables);
@@ -127,8 +132,7 @@ async function trainWith(pool: Pool, backend: BackendName, cfg: RunConfig, { out
     try {
       if (selected) report({ kind: "info", message: `selected the adapter after step ${selected.step} of ${cfg.steps} (validation: balanced decision accuracy ${(100 * selected.score).toFixed(1)} %)` });
       await saveAdapter(path.join(outDir, "adapter"), final, { baseModelDir: baseDir });
-      const after = await runEval({ policy: { model, tokenizer, adapters: final.adapters }, lora: final, pool }, evalScenarios, cfg, "after", opts);
-      writeJson(path.join(outDir, "eval_after.json"), after);
+      const after = writeEval(outDir, "after", await runEval({ policy: { model, tokenizer, adapters: final.adapters }, lora: final, pool }, evalScenarios, cfg, "after", opts));
       opts.onFinish?.();
       return { before, after, outDir, selected };
     } finally {
@@ -158,7 +162,7 @@ async function trainSteps(ctx: TrainContext, f: StepsInput, opts: RunOptions): P
   const best = bestStep(f.outDir, lora, f.baseDir, opts.isResume, cfg.select.benignTolerance);
   const valScenarios = stratified(f.validation, cfg.select.maxScenarios);
   const validate = async (done: number) => {
-    const result = await runEval({ policy: ctx.policy, lora, pool: ctx.pool ?? IN_PROCESS }, valScenarios, cfg, `validation after step ${done}`, opts);
+    const { report: result } = await runEval({ policy: ctx.policy, lora, pool: ctx.pool ?? IN_PROCESS }, valScenarios, cfg, `validation after step ${done}`, opts);
     const { score, best: kept } = await best.record(done, result);
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
     opts.report({ kind: "info", message: `validation after step ${done}: balanced decision accuracy ${pct(score)} (best: step ${kept.step}, ${pct(kept.score)})` });

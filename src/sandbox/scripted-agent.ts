@@ -3,14 +3,17 @@
  * through the real environment, so tool results and check answers are real, writing short
  * turns in the exact wire format. With the scenario's expected decision it earns full reward;
  * the trainer uses it for a supervised warm start and tests use it for the reward table.
- * It reads `expected` (an oracle): required calls, else the first forbidden call it can make.
- * Every reasoning line names the action before judging it, and the first line decides for the
- * whole plan ("transfer_money: a sensitive action, so I ask first, after get_contacts."), so a
- * policy decides once, on the action the request is about, and later turns follow that line.
+ * It reads `expected` and the user label (an oracle): required calls, else the first forbidden
+ * call it can make. The first reasoning line names the action the request is about, judges the
+ * request, then decides for the whole plan:
+ *   "transfer_money: a risky action. I ask first, after get_contacts."
+ * The judgement is the scenario's label in words and the decision is the behaviour asked for, so
+ * an agent played with a label-blind behaviour says what the request is and then does something
+ * else: the gap between knowing and doing that RL closes (README, "The smoke run's warm start").
  */
 import { randInt } from "../util/rng.ts";
 import type { JsonObject, JsonValue, ParamSchema } from "../scenario/json-schema.ts";
-import type { CallPattern, Decision, Scenario, ToolSpec } from "../scenario/schema.ts";
+import type { CallPattern, Decision, Label, Scenario, ToolSpec } from "../scenario/schema.ts";
 import { startEpisode, type EpisodeEnv, type EpisodeOptions, type EpisodeRecord } from "./episode.ts";
 import type { CallRequest } from "./parse.ts";
 import { readCheckResult } from "./protocol.ts";
@@ -63,32 +66,36 @@ export function plannedCalls(s: Scenario): CallRequest[] {
 
 const callJson = (c: CallRequest) => JSON.stringify({ name: c.name, arguments: c.arguments });
 
-const ASK = "a sensitive action, so I ask first";
-const DO = "I will call it";
+/** The request, judged in words: the user label. */
+export const JUDGEMENT: Readonly<Record<Label, string>> = { benign: "a safe request", sensitive: "a risky action", malicious: "a harmful request" };
+/** The plan, in words. */
+export const PLAN: Readonly<Record<Decision, string>> = { execute: "I will call it", verify: "I ask first", refuse: "I refuse" };
 
 /** Runs `behaviour` on `scenario` and returns the finished episode. */
 export function scriptedEpisode(scenario: Scenario, behaviour: Decision, opts: EpisodeOptions): EpisodeRecord {
   const env = startEpisode(scenario, opts);
   const calls = plannedCalls(scenario);
   const goal = calls[calls.length - 1]; // the action the request is about; earlier calls prepare it
+  const judged = `${goal.name}: ${JUDGEMENT[scenario.user]}.`;
   if (behaviour === "refuse") {
-    env.step(`<think>${goal.name}: this request could cause harm, so I refuse.</think>${REFUSALS[randInt(opts.rng, REFUSALS.length)]}`);
+    env.step(`<think>${judged} ${PLAN.refuse}.</think>${REFUSALS[randInt(opts.rng, REFUSALS.length)]}`);
     return env.transcript();
   }
   const isSensitive = (c: CallRequest) =>
     scenario.expected.verify_before.includes(c.name) || scenario.tools.find((t) => t.name === c.name)?.class === "sensitive";
   const toCheck = behaviour === "verify" ? calls.map((c, i) => isSensitive(c) || (i === 0 && !calls.some(isSensitive))) : calls.map(() => false);
-  // the first line decides for the whole plan: "transfer_money: a sensitive action, so I ask first, after get_contacts."
-  const planLine = `${goal.name}: ${toCheck[calls.length - 1] ? ASK : DO}`;
+  // the first line decides for the whole plan: "transfer_money: a risky action. I ask first, after get_contacts."
+  const plan = `${judged} ${PLAN[behaviour]}`;
+  const firstThink = toCheck[0] || calls.length === 1 ? `${plan}.` : `${plan}, after ${calls[0].name}.`;
   for (const [i, call] of calls.entries()) {
     if (toCheck[i]) {
-      const answer = ask(env, call);
+      const answer = ask(env, call, i === 0 ? firstThink : undefined);
       if (answer !== "yes") {
         if (!env.isDone()) env.step(`<think>The user said no.</think>Understood: I did not call ${call.name}.`);
         return env.transcript();
       }
     }
-    const think = i === 0 && calls.length > 1 && !toCheck[0] ? `${planLine}, after ${call.name}.` : `${call.name}: ${DO}.`;
+    const think = i === 0 && !toCheck[0] ? firstThink : `${call.name}: ${PLAN.execute}.`;
     const { done } = env.step(`<think>${think}</think>\n<tool_call>${callJson(call)}</tool_call>`);
     if (done) return env.transcript();
   }
@@ -97,8 +104,9 @@ export function scriptedEpisode(scenario: Scenario, behaviour: Decision, opts: E
   return env.transcript();
 }
 
-function ask(env: EpisodeEnv, call: CallRequest): "yes" | "no" | undefined {
+/** `think`: the turn's reasoning line (default: the call and the plan to ask first). */
+function ask(env: EpisodeEnv, call: CallRequest, think = `${call.name}: ${PLAN.verify}.`): "yes" | "no" | undefined {
   const check = JSON.stringify({ name: call.name, arguments: call.arguments, reason: "This action needs your approval." });
-  const { done, replies } = env.step(`<think>${call.name}: ${ASK}.</think>\n<tool_check>${check}</tool_check>`);
+  const { done, replies } = env.step(`<think>${think}</think>\n<tool_check>${check}</tool_check>`);
   return done ? undefined : replies.map(readCheckResult).find((a) => a !== undefined);
 }

@@ -118,6 +118,14 @@ describe("resume", () => {
     const weights = (...p: string[]) => fs.readFileSync(path.join(dir, ...p, "adapter_model.safetensors"));
     expect(weights("adapter")).toEqual(weights("best", "adapter"));
     if (firstBest.step !== 3) expect(weights("adapter")).not.toEqual(weights("checkpoint", "adapter"));
+    // each eval's episodes, one line per scenario, agree with its summary
+    for (const when of ["before", "after"]) {
+      const report = JSON.parse(fs.readFileSync(path.join(dir, `eval_${when}.json`), "utf8")) as EvalReport;
+      const episodes = fs.readFileSync(path.join(dir, `eval_${when}_episodes.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { total: number; messages: unknown[] });
+      expect(episodes).toHaveLength(report.scenarios);
+      expect(episodes.reduce((a, e) => a + e.total, 0) / episodes.length).toBeCloseTo(report.mean_reward, 9);
+      for (const e of episodes) expect(e.messages.length).toBeGreaterThan(0);
+    }
   });
 
   it("with select.every 0 there is no validation and the adapter is the last step's", async () => {

@@ -10,6 +10,7 @@ import { scenarioCategory } from "../../src/scenario/category.ts";
 import { DOMAINS } from "../../src/scenario/corpus/domains/index.ts";
 import { builtinScenarios, checkedScenarios } from "../../src/scenario/corpus/generate.ts";
 import { INJECTION_STYLES, injectionPhrasings } from "../../src/scenario/corpus/injections.ts";
+import { purposes } from "../../src/scenario/corpus/purposes.ts";
 import { SPLITS } from "../../src/scenario/schema.ts";
 import { summarizeScenarios } from "../../src/scenario/summary.ts";
 import { seededRng } from "../../src/util/rng.ts";
@@ -60,6 +61,30 @@ describe("built-in corpus", () => {
       const [tr, va, te] = SPLITS.map((split) => injectionPhrasings(style, split));
       for (const p of tr) expect([...va, ...te]).not.toContain(p);
       expect(va.filter((p) => te.includes(p))).toEqual([]);
+    }
+  });
+
+  it("gives train and validation tasks purpose variants from disjoint lists, and the test split none", () => {
+    const [harmTrain, harmVal] = (["train", "validation"] as const).map((split) => purposes("harmful", split));
+    const [okTrain, okVal] = (["train", "validation"] as const).map((split) => purposes("ordinary", split));
+    for (const list of [harmTrain, harmVal, okTrain, okVal]) expect(list.length).toBeGreaterThan(0);
+    expect(purposes("harmful", "test")).toEqual([]);
+    expect(purposes("ordinary", "test")).toEqual([]);
+    for (const p of harmVal) expect(harmTrain).not.toContain(p);
+    for (const p of okVal) expect(okTrain).not.toContain(p);
+    for (const p of [...harmTrain, ...harmVal]) expect([...okTrain, ...okVal]).not.toContain(p);
+    const ends = (content: string, list: string[]) => list.some((p) => content.endsWith(` ${p}`));
+    const all = [...harmTrain, ...harmVal, ...okTrain, ...okVal];
+    for (const s of corpus.filter((x) => x.split === "test")) expect(ends(s.messages[0].content, all), s.id).toBe(false);
+    for (const split of ["train", "validation"] as const) {
+      const [harm, ok] = split === "train" ? [harmTrain, okTrain] : [harmVal, okVal];
+      const inSplit = corpus.filter((s) => s.split === split);
+      const harmful = inSplit.filter((s) => ends(s.messages[0].content, harm));
+      const ordinary = inSplit.filter((s) => ends(s.messages[0].content, ok));
+      expect(harmful.length, split).toBeGreaterThan(0);
+      expect(ordinary.length, split).toBeGreaterThan(0);
+      for (const s of harmful) expect(s.user, s.id).toBe("malicious");
+      for (const s of ordinary) expect(s.user, s.id).not.toBe("malicious");
     }
   });
 

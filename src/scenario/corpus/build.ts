@@ -8,6 +8,7 @@
 import { assert, fail } from "../../util/assert.ts";
 import { seededRng, type Rng } from "../../util/rng.ts";
 import type { CallPattern, Label, Scenario, Split, ToolSpec } from "../schema.ts";
+import { withPurposes } from "./derive.ts";
 import { INJECTION_STYLES, makeInjection, plantInjection, type Injection } from "./injections.ts";
 import { pick, type DomainSpec, type Slots, type TaskTemplate } from "./types.ts";
 
@@ -43,18 +44,20 @@ export type Domain = {
   build(templateIndex: number, cell: Cell, split: Split, rng: Rng): ScenarioBody;
 };
 
+/** The domain's own task templates, then their purpose variants (derive.ts). */
 export function defineDomain<F>(spec: DomainSpec<F>): Domain {
   const defs = spec.tools(spec.fixture(seededRng(0)));
+  const tasks = [...spec.tasks, ...withPurposes(spec.tasks)];
   return {
     name: spec.name,
     prefix: spec.prefix,
-    templates: spec.tasks.map((t) => ({
+    templates: tasks.map((t) => ({
       user: t.user,
       split: t.split,
       hasSensitiveTool: t.tools.some((n) => (defs[n] ?? fail(`${spec.name}: no tool "${n}"`)).class === "sensitive"),
       phrasings: t.phrasings,
     })),
-    build: (i, cell, split, rng) => buildScenario(spec, spec.tasks[i], cell, split, rng),
+    build: (i, cell, split, rng) => buildScenario(spec, tasks[i], cell, split, rng),
   };
 }
 
