@@ -1,4 +1,4 @@
-// Node-API entry points of trirl's native kernels (native/sgemm.cc). They work in place on the
+// Node-API entry points of trirl's native kernels (native/sgemm.cc, elementwise.cc, fused.cc). They work in place on the
 // tfjs wasm backend's heap: JS passes the heap's ArrayBuffer and float offsets into it, so no
 // tensor is copied in or out.
 #include <node_api.h>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "elementwise.h"
+#include "fused.h"
 #include "sgemm.h"
 
 namespace {
@@ -73,6 +74,53 @@ napi_value Exp(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Whether [offset, offset + count) lies in the heap (an absent operand, offset −1, counts as inside).
+bool inHeap(int64_t offset, int64_t count, size_t heapFloats) {
+  return offset == -1 || (offset >= 0 && count >= 0 && (uint64_t)(offset + count) <= heapFloats);
+}
+
+// rmsNorm(heap, x, w, y, rows, cols, eps): undefined — offsets in floats (fused.h).
+napi_value RmsNorm(napi_env env, napi_callback_info info) {
+  napi_value args[7];
+  float* f = nullptr;
+  size_t heapFloats = 0;
+  if (!heapCall(env, info, 7, args, &f, &heapFloats, "rmsNorm expects (heap, x, w, y, rows, cols, eps)")) return nullptr;
+  int64_t v[5];
+  for (int i = 0; i < 5; i++) napi_get_value_int64(env, args[1 + i], &v[i]);
+  double eps = 0;
+  napi_get_value_double(env, args[6], &eps);
+  const auto [x, w, y, rows, cols] = v;
+  if (rows < 0 || cols < 0 || x < 0 || w < 0 || y < 0 || !inHeap(x, rows * cols, heapFloats) || !inHeap(y, rows * cols, heapFloats) || !inHeap(w, cols, heapFloats))
+    return fail(env, "rmsNorm reaches past the heap");
+  trirl::rmsNormRows(f + x, f + w, f + y, (size_t)rows, (size_t)cols, (float)eps);
+  return nullptr;
+}
+
+// attentionHeads(heap, ints, eps, scale): undefined — ints: Int32Array [x, normW, cos, sin, y, b,
+// t, n, d], offsets in floats, −1 for an absent normW / cos / sin (fused.h).
+napi_value AttentionHeads(napi_env env, napi_callback_info info) {
+  napi_value args[4];
+  float* f = nullptr;
+  size_t heapFloats = 0;
+  if (!heapCall(env, info, 4, args, &f, &heapFloats, "attentionHeads expects (heap, ints, eps, scale)")) return nullptr;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, args[1], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_int32_array || length != 9)
+    return fail(env, "attentionHeads: ints must be an Int32Array of 9");
+  const int32_t* d = static_cast<const int32_t*>(data);
+  double eps = 0, scale = 1;
+  napi_get_value_double(env, args[2], &eps);
+  napi_get_value_double(env, args[3], &scale);
+  const int64_t b = d[5], t = d[6], n = d[7], hd = d[8], size = b * t * n * hd;
+  if (b < 0 || t < 0 || n < 0 || hd < 0 || hd % 2 != 0 || d[0] < 0 || d[4] < 0) return fail(env, "attentionHeads: bad sizes");
+  if (!inHeap(d[0], size, heapFloats) || !inHeap(d[4], size, heapFloats) || !inHeap(d[1], hd, heapFloats) || !inHeap(d[2], b * t * hd, heapFloats) || !inHeap(d[3], b * t * hd, heapFloats) || (d[2] == -1) != (d[3] == -1))
+    return fail(env, "attentionHeads reaches past the heap");
+  const auto at = [&](int32_t o) { return o == -1 ? nullptr : f + o; };
+  trirl::attentionHeads({at(d[0]), at(d[1]), at(d[2]), at(d[3]), f + d[4], (int)b, (int)t, (int)n, (int)hd, (float)eps, (float)scale});
+  return nullptr;
+}
+
 napi_value IsSupported(napi_env env, napi_callback_info) {
   napi_value out;
   napi_get_boolean(env, trirl::cpuSupported(), &out);
@@ -83,9 +131,11 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"gemmBatch", nullptr, GemmBatch, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"exp", nullptr, Exp, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"rmsNorm", nullptr, RmsNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"attentionHeads", nullptr, AttentionHeads, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"isSupported", nullptr, IsSupported, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 3, props);
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
 }
 

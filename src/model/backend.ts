@@ -17,6 +17,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { describeAdapter, isRealGpu, noAdapterError, probeGpu } from "./gpu.ts";
+import { registerFusedKernels } from "./fused-kernels.ts";
 import { registerWasmKernels } from "./wasm-kernels.ts";
 import { registerWebgpuKernels, watchDeviceErrors } from "./webgpu-kernels.ts";
 
@@ -60,6 +61,7 @@ async function prepareWasm(): Promise<void> {
   const dist = path.join(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist") + path.sep;
   wasm.setWasmPaths(dist);
   registerWasmKernels();
+  registerFusedKernels();
 }
 
 type Gpu = { requestAdapter(o?: object): Promise<{ info?: { isFallbackAdapter?: boolean } } | null> };

@@ -9,6 +9,7 @@
  * K kv heads, G = H / K, D head dim, F MLP width, V vocab, N rollouts in a step.
  */
 import * as tf from "@tensorflow/tfjs";
+import { fusedAttentionHeads, fusedRmsNorm, isFusable } from "./fused-kernels.ts";
 import type { KvCache } from "./kv-cache.ts";
 import { isTrainable, matMul, matMulTransposed, matMulWeight, weightDims } from "./matmul.ts";
 import { ropeTables } from "./rope.ts";
@@ -49,6 +50,7 @@ export type ForwardOutput = {
 const NEG_INF = -1e9; // finite: a fully masked row (a pad query) must not produce NaN
 
 export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor {
+  if (isFusable()) return fusedRmsNorm(x, weight, eps); // the same bits in one kernel
   return tf.tidy(() => x.mul(x.square().mean(-1, true).add(eps).rsqrt()).mul(weight));
 }
 
@@ -99,9 +101,14 @@ function attention(model: QwenModel, inp: AttentionInput, opts: ForwardInput, ca
     if (norm) y = rmsNorm(y, norm, eps); // Qwen3 norms q/k per head *before* RoPE
     return y.transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, n, T, D]
   };
-  const q = applyRope(heads(w.linears.q_proj, h, w.qNorm), inp.cos, inp.sin).mul(1 / Math.sqrt(d));
-  let keys = applyRope(heads(w.linears.k_proj, k, w.kNorm), inp.cos, inp.sin);
-  let values = heads(w.linears.v_proj, k);
+  const scale = 1 / Math.sqrt(d);
+  const rope = { cos: inp.cos, sin: inp.sin };
+  // no tape: the same bits in one kernel per input (fused-kernels.ts)
+  const fused = isFusable() && ((lin: Linear, n: number, more: { norm?: tf.Tensor1D; rope?: typeof rope; scale?: number }) =>
+    fusedAttentionHeads(linear(inp.x, lin, opts.adapters) as tf.Tensor3D, { heads: n, eps, ...more }));
+  const q = fused ? fused(w.linears.q_proj, h, { norm: w.qNorm, rope, scale }) : applyRope(heads(w.linears.q_proj, h, w.qNorm), inp.cos, inp.sin).mul(scale);
+  let keys = fused ? fused(w.linears.k_proj, k, { norm: w.kNorm, rope }) : applyRope(heads(w.linears.k_proj, k, w.kNorm), inp.cos, inp.sin);
+  let values = fused ? fused(w.linears.v_proj, k, {}) : heads(w.linears.v_proj, k);
   const past = opts.cache?.layers[inp.layer];
   if (past) {
     keys = tf.concat([past.keys, keys], 2); // [B, K, S, D]

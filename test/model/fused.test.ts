@@ -1,0 +1,83 @@
+/**
+ * The fused inference kernels (model/fused-kernels.ts, native/fused.cc) against the tfjs chains they
+ * replace: the same bits, not just close (generation, reference passes and the taped training
+ * forward must agree exactly); and a whole forward with them (no tape) = the same forward taped.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../../src/model/backend.ts";
+import { fusedAttentionHeads, fusedRmsNorm, isFusable } from "../../src/model/fused-kernels.ts";
+import { disposeBatch, tokenBatch } from "../../src/model/inputs.ts";
+import { nativeAddon } from "../../src/model/native-kernels.ts";
+import { forward } from "../../src/model/qwen.ts";
+import { ropeTables } from "../../src/model/rope.ts";
+import { ensureTinyModel } from "../../src/model/tiny-model.ts";
+import { disposeModel, loadModel } from "../../src/model/weights.ts";
+import { randNormal, seededRng } from "../../src/util/rng.ts";
+import { FIXTURE_NAMES, fixtureDir } from "../helpers/fixtures.ts";
+
+const hasNative = (await initBackend("wasm"), nativeAddon() !== undefined);
+if (!hasNative) console.warn("fused.test: skipped — build/Release/trirl_native.node not built or no AVX2/FMA (npm rebuild)");
+
+function random(shape: number[], seed: number, std = 1): tf.Tensor {
+  const rng = seededRng(seed);
+  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => std * randNormal(rng)), shape);
+}
+
+/** The bits of a float32 tensor, to compare exactly (NaN and −0 included). */
+const bitsOf = (t: tf.Tensor) => new Uint32Array((t.dataSync() as Float32Array).slice().buffer);
+
+const chainNorm = (x: tf.Tensor, w: tf.Tensor, eps: number) => x.mul(x.square().mean(-1, true).add(eps).rsqrt()).mul(w);
+
+describe.skipIf(!hasNative)("fused kernels = the tfjs chains, to the bit", () => {
+  beforeAll(() => expect(isFusable()).toBe(true));
+
+  it.each([[[3, 5, 128]], [[2, 33]], [[1, 1, 896]], [[4, 7, 4, 32]]])("RMSNorm of %j", (shape) => {
+    tf.tidy(() => {
+      const x = random(shape, 1, 3), w = random([shape.at(-1)!], 2);
+      for (const eps of [1e-6, 1e-5]) expect(bitsOf(fusedRmsNorm(x, w as tf.Tensor1D, eps))).toEqual(bitsOf(chainNorm(x, w, eps)));
+    });
+  });
+
+  it.each([
+    { b: 2, t: 5, n: 4, d: 32, norm: true, rope: true, scale: 1 / Math.sqrt(32) },
+    { b: 1, t: 1, n: 1, d: 32, norm: true, rope: true, scale: undefined },
+    { b: 3, t: 4, n: 2, d: 64, norm: false, rope: true, scale: 1 / Math.sqrt(64) },
+    { b: 2, t: 3, n: 2, d: 64, norm: false, rope: false, scale: undefined },
+  ])("attention heads %j", ({ b, t, n, d, norm, rope, scale }) => {
+    tf.tidy(() => {
+      const x = random([b, t, n * d], 3, 2) as tf.Tensor3D, w = random([d], 4) as tf.Tensor1D;
+      const positions = Int32Array.from({ length: b * t }, (_, i) => 1000 * (i % 3) + i);
+      const tables = ropeTables(d, 1e6, positions, [b, t]);
+      const [cos, sin] = [tables.cos.reshape([b, 1, t, d]), tables.sin.reshape([b, 1, t, d])];
+      let want = x.reshape([b, t, n, d]);
+      if (norm) want = chainNorm(want, w, 1e-6);
+      want = want.transpose([0, 2, 1, 3]);
+      if (rope) {
+        const [x1, x2] = tf.split(want, [d / 2, d / 2], 3);
+        want = want.mul(cos).add(tf.concat([x2.neg(), x1], 3).mul(sin));
+      }
+      if (scale) want = want.mul(scale);
+      const got = fusedAttentionHeads(x, { heads: n, eps: 1e-6, norm: norm ? w : undefined, rope: rope ? { cos, sin } : undefined, scale });
+      expect(got.shape).toEqual([b, n, t, d]);
+      expect(bitsOf(got)).toEqual(bitsOf(want));
+    });
+  });
+
+  it.each([...FIXTURE_NAMES, "tiny"])("a forward with them (no tape) = the taped forward (%s)", (name) => {
+    const model = loadModel(name === "tiny" ? ensureTinyModel() : fixtureDir(name));
+    const batch = tokenBatch([[5, 9, 2, 7, 1, 3], [0, 0, 0, 4, 4, 8]], [[1, 1, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1]]); // left-padded
+    const plain = forward(model, batch).hidden;
+    let taped: tf.Tensor | undefined;
+    const dummy = tf.scalar(1);
+    const g = tf.grad((s: tf.Tensor) => {
+      expect(isFusable()).toBe(false);
+      taped = tf.keep(forward(model, batch).hidden);
+      return taped.sum().mul(s);
+    })(dummy);
+    expect(bitsOf(plain)).toEqual(bitsOf(taped!));
+    tf.dispose([plain, taped!, dummy, g]);
+    disposeBatch(batch);
+    disposeModel(model);
+  });
+});
