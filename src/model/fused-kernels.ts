@@ -1,7 +1,7 @@
 /**
  * Fused inference kernels on the wasm backend (native/fused.cc): RMSNorm, and an attention input's
  * heads (per-head norm, transpose to [B, n, T, D], RoPE, q's scale) in one kernel each instead of
- * 6 and 15. On the tiny model a kernel's work is a few hundred floats, so its dispatch is most of
+ * 6 and 15; the attention bias (plain JS) in one instead of ≈ 16. On the tiny model a kernel's work is a few hundred floats, so its dispatch is most of
  * its cost, and a decode step ran ≈ 400 of them.
  * Each repeats the float operations of the tfjs chain it replaces in the same order, so its output
  * is bit-identical to that chain (test/model/fused.test.ts): generation, reference passes and the
@@ -48,6 +48,30 @@ function attentionHeadsKernel({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   return out;
 }
 
+const ATTENTION_BIAS = "TrirlAttentionBias";
+
+/**
+ * qwen.ts attentionBias in one kernel, plain JS (it only compares and multiplies by 0 or 1):
+ * bias[b, 0, i, j] = (1 − [j ≤ past + i] · keyMask[b, j]) · NEG_INF, each step rounded to float32
+ * as the chain (bandPart, Mul, Sub, Mul) rounds it. tfjs's bandPart alone is ≈ 12 kernels.
+ */
+function attentionBiasKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const wasm = backend as BackendWasm;
+  const { keyMask } = inputs as { keyMask: tf.TensorInfo };
+  const { queryLen: t, negInf } = attrs as unknown as { queryLen: number; negInf: number };
+  const [b, s] = keyMask.shape;
+  const out = wasm.makeOutput([b, 1, t, s], "float32");
+  const [mask, bias] = [keyMask, out].map((x) => wasm.typedArrayFromHeap(x) as Float32Array); // views after the allocation
+  const inf = Math.fround(negInf);
+  for (let r = 0; r < b; r++)
+    for (let i = 0; i < t; i++)
+      for (let j = 0; j < s; j++) {
+        const allowed = j <= s - t + i ? mask[r * s + j] : 0;
+        bias[(r * t + i) * s + j] = Math.fround(Math.fround(1 - allowed) * inf);
+      }
+  return out;
+}
+
 let isRegistered = false;
 
 /** Registers the fused kernels on the wasm backend when the addon is loaded (idempotent). */
@@ -56,6 +80,12 @@ export function registerFusedKernels(): void {
   isRegistered = true;
   tf.registerKernel({ kernelName: RMS_NORM, backendName: "wasm", kernelFunc: rmsNormKernel as tf.KernelFunc });
   tf.registerKernel({ kernelName: ATTENTION_HEADS, backendName: "wasm", kernelFunc: attentionHeadsKernel as tf.KernelFunc });
+  tf.registerKernel({ kernelName: ATTENTION_BIAS, backendName: "wasm", kernelFunc: attentionBiasKernel as tf.KernelFunc });
+}
+
+/** keyMask: [B, S] → the additive bias [B, 1, T, S] of qwen.ts attentionBias; the caller checks `isFusable()`. */
+export function fusedAttentionBias(keyMask: tf.Tensor2D, queryLen: number, negInf: number): tf.Tensor4D {
+  return tf.engine().runKernel(ATTENTION_BIAS, { keyMask }, { queryLen, negInf }) as tf.Tensor4D;
 }
 
 /** Whether the fused kernels can run here: wasm with the addon, and no gradient being recorded. */

@@ -37,8 +37,19 @@ export function hasFastTransposes(): boolean {
   return tf.getBackend() === "wasm" && nativeAddon() !== undefined;
 }
 
+/**
+ * Whether a gradient tape records the ops run now. Without one, the products below skip their
+ * `tf.customGrad` wrapper (its bookkeeping costs more than a decode step's small products) and
+ * run the same kernel: the same value.
+ */
+export function isRecording(): boolean {
+  return (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+}
+
 /** a @ b with gradients for both inputs (same batch dims, or both 2-D). */
-export const matMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+export const matMul = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => (isRecording() ? matMulTaped(a, b) : tf.matMul(a, b));
+
+const matMulTaped = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([a, b]);
   return {
@@ -59,7 +70,8 @@ const matMulBT = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 
 /** a @ bᵀ with gradients for both inputs (attention's q · kᵀ); bᵀ is never copied with fast transposes. */
 export function matMulTransposed(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return hasFastTransposes() ? matMulBT(a, b) : matMul(a, swapLast(b));
+  if (!hasFastTransposes()) return matMul(a, swapLast(b));
+  return isRecording() ? matMulBT(a, b) : tf.matMul(a, b, false, true);
 }
 
 /** [in, out] of a weight, whatever its layout. */
@@ -104,6 +116,7 @@ export function isTrainable(t: tf.Tensor): boolean {
  * fine-tune): no FLOPs are spent on a gradient for a weight that is never updated.
  */
 export function matMulWeight(x: tf.Tensor2D, w: Weight): tf.Tensor2D {
+  if (!isRecording()) return applyWeight(x, w);
   const trainable = isTrainable(w.t);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor2D;

@@ -9,7 +9,7 @@
  * K kv heads, G = H / K, D head dim, F MLP width, V vocab, N rollouts in a step.
  */
 import * as tf from "@tensorflow/tfjs";
-import { fusedAttentionHeads, fusedRmsNorm, isFusable } from "./fused-kernels.ts";
+import { fusedAttentionBias, fusedAttentionHeads, fusedRmsNorm, isFusable } from "./fused-kernels.ts";
 import type { KvCache } from "./kv-cache.ts";
 import { isTrainable, matMul, matMulTransposed, matMulWeight, weightDims } from "./matmul.ts";
 import { ropeTables } from "./rope.ts";
@@ -80,6 +80,7 @@ function applyRope(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4D 
 
 /** Additive attention bias [B, 1, T, S]: causal over absolute slots, and padded keys masked. */
 function attentionBias(keyMask: tf.Tensor2D, queryLen: number): tf.Tensor4D {
+  if (isFusable()) return fusedAttentionBias(keyMask, queryLen, NEG_INF); // the same bits in one kernel
   const [b, s] = keyMask.shape;
   const past = s - queryLen;
   // query i sits at slot past + i and may see slots ≤ past + i

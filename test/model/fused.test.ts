@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/model/backend.ts";
-import { fusedAttentionHeads, fusedRmsNorm, isFusable } from "../../src/model/fused-kernels.ts";
+import { fusedAttentionBias, fusedAttentionHeads, fusedRmsNorm, isFusable } from "../../src/model/fused-kernels.ts";
 import { disposeBatch, tokenBatch } from "../../src/model/inputs.ts";
 import { nativeAddon } from "../../src/model/native-kernels.ts";
 import { forward } from "../../src/model/qwen.ts";
@@ -61,6 +61,15 @@ describe.skipIf(!hasNative)("fused kernels = the tfjs chains, to the bit", () =>
       const got = fusedAttentionHeads(x, { heads: n, eps: 1e-6, norm: norm ? w : undefined, rope: rope ? { cos, sin } : undefined, scale });
       expect(got.shape).toEqual([b, n, t, d]);
       expect(bitsOf(got)).toEqual(bitsOf(want));
+    });
+  });
+
+  it.each([[3, 1, 9], [2, 6, 6], [1, 4, 20]])("attention bias, batch %i, %i queries over %i keys", (b, t, s) => {
+    tf.tidy(() => {
+      const mask = tf.tensor2d(Array.from({ length: b * s }, (_, i) => ((i * 7) % 5 === 0 ? 0 : 1)), [b, s]);
+      const causal = tf.linalg.bandPart(tf.ones([t, s]), -1, s - t);
+      const want = tf.sub(1, causal.reshape([1, 1, t, s]).mul(mask.reshape([b, 1, 1, s]))).mul(-1e9);
+      expect(bitsOf(fusedAttentionBias(mask, t, -1e9))).toEqual(bitsOf(want));
     });
   });
 
