@@ -26,6 +26,15 @@ const ADDON_PATH = path.join(import.meta.dirname, "..", "..", "build", "Release"
 
 let addon: Addon | null | undefined;
 
+const ENTRY_POINTS = ["gemmBatch", "exp", "rmsNorm", "attentionHeads", "isSupported"] as const;
+
+/** An addon built from older sources lacks entry points: say so once and use the wasm kernels. */
+function isCurrent(loaded: Addon): boolean {
+  const missing = ENTRY_POINTS.filter((name) => typeof loaded[name] !== "function");
+  if (missing.length > 0) process.stderr.write(`trirl: ${ADDON_PATH} is out of date (no ${missing.join(", ")}): run \`npm rebuild\`; the wasm kernels are used\n`);
+  return missing.length === 0;
+}
+
 /** The addon when it is built and this CPU runs it, else undefined (loaded once). */
 export function nativeAddon(): Addon | undefined {
   if (addon === undefined) {
@@ -38,7 +47,7 @@ export function nativeAddon(): Addon | undefined {
         return (error as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND" ? null : rethrow(error);
       }
     })();
-    addon = loaded && loaded.isSupported() ? loaded : null;
+    addon = loaded && isCurrent(loaded) && loaded.isSupported() ? loaded : null;
   }
   return addon ?? undefined;
 }
