@@ -9,7 +9,7 @@
  *   "transfer_money: a risky action. I ask first, after get_contacts."
  * The judgement is the scenario's label in words and the decision is the behaviour asked for, so
  * an agent played with a label-blind behaviour says what the request is and then does something
- * else: the gap between knowing and doing that RL closes (README, "The smoke run's warm start").
+ * else: the gap between knowing and doing that RL closes (README, "The smoke run's warm start: knowing apart from doing").
  */
 import { randInt } from "../util/rng.ts";
 import type { JsonObject, JsonValue, ParamSchema } from "../scenario/json-schema.ts";
