@@ -10,6 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fusedAttentionBias, fusedAttentionHeads, fusedRmsNorm, isFusable } from "./fused-kernels.ts";
+import { fusedDecoderLayer, isLayerFusable } from "./fused-layer.ts";
 import type { KvCache } from "./kv-cache.ts";
 import { isTrainable, matMul, matMulTransposed, matMulWeight, weightDims } from "./matmul.ts";
 import { ropeTables } from "./rope.ts";
@@ -138,6 +139,12 @@ function mlp(model: QwenModel, layer: number, x: tf.Tensor, adapters?: Adapters)
  */
 function decoderLayer(model: QwenModel, i: number, x: tf.Tensor3D, ctx: LayerContext, opts: ForwardInput, cacheOut: KvCache | undefined): tf.Tensor3D {
   return tf.tidy(() => {
+    if (isFusable() && isLayerFusable(model, i, opts.adapters)) {
+      // no tape: the same bits in five kernels (fused-layer.ts)
+      const { y, keys, values } = fusedDecoderLayer(model, i, { x, ...ctx, past: opts.cache?.layers[i], adapters: opts.adapters });
+      if (cacheOut) cacheOut.layers.push({ keys: tf.keep(keys), values: tf.keep(values) }); // outlive the layer's tidy
+      return y;
+    }
     const w = model.weights.layers[i];
     const eps = model.config.rmsNormEps;
     const h = x.add(attention(model, { x: rmsNorm(x, w.inputNorm, eps) as tf.Tensor3D, layer: i, ...ctx }, opts, cacheOut));
