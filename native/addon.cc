@@ -225,6 +225,41 @@ napi_value MlpOut(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// linearForward(heap, ints, floats): ints [x, y, rows, threads, linear (8)]; floats [LoRA scale].
+napi_value LinearForward(napi_env env, napi_callback_info info) {
+  Operands o{};
+  const int32_t* d = nullptr;
+  const double* fl = nullptr;
+  if (!layerCall(env, info, 12, 1, &o, &d, &fl, "linearForward")) return nullptr;
+  const int64_t rows = d[2];
+  const trirl::LinearW l = o.linear(d + 4, fl[0]);
+  if (rows <= 0 || !o.ok || !l.aT) return fail(env, "linearForward: bad sizes or no LoRA term");
+  const float* x = o.at(d[0], rows * l.in);
+  float* y = o.at(d[1], rows * l.out);
+  if (!o.ok) return fail(env, "linearForward reaches past the heap");
+  trirl::linearForward(x, (int)rows, l, y, d[3] < 1 ? 1 : d[3]);
+  return nullptr;
+}
+
+// linearBackward(heap, ints, floats): ints [x, dy, dx, daT, dbT, rows, threads, linear (8)]; floats [LoRA scale].
+napi_value LinearBackward(napi_env env, napi_callback_info info) {
+  Operands o{};
+  const int32_t* d = nullptr;
+  const double* fl = nullptr;
+  if (!layerCall(env, info, 15, 1, &o, &d, &fl, "linearBackward")) return nullptr;
+  const int64_t rows = d[5];
+  const trirl::LinearW l = o.linear(d + 7, fl[0]);
+  if (rows <= 0 || !o.ok || !l.aT) return fail(env, "linearBackward: bad sizes or no LoRA term");
+  const float* x = o.at(d[0], rows * l.in);
+  const float* dy = o.at(d[1], rows * l.out);
+  float* dx = o.at(d[2], rows * l.in);
+  float* daT = o.at(d[3], (int64_t)l.in * l.rank);
+  float* dbT = o.at(d[4], (int64_t)l.rank * l.out);
+  if (!o.ok) return fail(env, "linearBackward reaches past the heap");
+  trirl::linearBackward(x, dy, (int)rows, l, dx, daT, dbT, d[6] < 1 ? 1 : d[6]);
+  return nullptr;
+}
+
 napi_value IsSupported(napi_env env, napi_callback_info) {
   napi_value out;
   napi_get_boolean(env, trirl::cpuSupported(), &out);
@@ -240,6 +275,8 @@ napi_value Init(napi_env env, napi_value exports) {
     {"attentionIn", nullptr, AttentionIn, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"attentionOut", nullptr, AttentionOut, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"mlpOut", nullptr, MlpOut, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"linearForward", nullptr, LinearForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"linearBackward", nullptr, LinearBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"isSupported", nullptr, IsSupported, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

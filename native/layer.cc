@@ -14,7 +14,7 @@ namespace trirl {
 namespace {
 
 // Scratch reused across calls (one set per JS thread): a fresh allocation per call costs page faults.
-struct Scratch { std::vector<float> xn, yq, yk, yv, q, kNew, vNew, ctx, loraA, loraB; };
+struct Scratch { std::vector<float> xn, yq, yk, yv, q, kNew, vNew, ctx, loraA, loraB, dv, du, dxBase; };
 Scratch& scratch() {
   static thread_local Scratch s;
   return s;
@@ -25,8 +25,8 @@ float* sized(std::vector<float>& v, size_t n) {
   return v.data();
 }
 
-void gemm(const float* a, const float* b, float* c, int m, int n, int k, bool transB, int threads) {
-  const Gemm g{a, b, c, m, n, k, false, transB};
+void gemm(const float* a, const float* b, float* c, int m, int n, int k, bool transB, int threads, bool transA = false) {
+  const Gemm g{a, b, c, m, n, k, transA, transB};
   gemmBatch(&g, 1, threads);
 }
 
@@ -126,6 +126,26 @@ void mlpOut(const MlpOutArgs& a) {
   linearRows(m, a.rows, a.down, a.y, a.threads);
   const size_t out = (size_t)a.rows * a.down.out;
   for (size_t i = 0; i < out; i++) a.y[i] = a.h[i] + a.y[i];
+}
+
+void linearForward(const float* x, int rows, const LinearW& l, float* y, int threads) { linearRows(x, rows, l, y, threads); }
+
+void linearBackward(const float* x, const float* dy, int rows, const LinearW& l, float* dx, float* daT, float* dbT, int threads) {
+  Scratch& s = scratch();
+  const size_t n = (size_t)rows * l.out;
+  float* u = sized(s.loraA, (size_t)rows * l.rank);
+  gemm(x, l.aT, u, rows, l.rank, l.in, false, threads);  // the forward's x · aT again: the same bits
+  float* dv = sized(s.dv, n);
+  for (size_t i = 0; i < n; i++) dv[i] = dy[i] * l.scale;
+  float* du = sized(s.du, (size_t)rows * l.rank);
+  gemm(dv, l.bT, du, rows, l.rank, l.out, true, threads);
+  gemm(u, dv, dbT, l.rank, l.out, rows, false, threads, true);
+  gemm(du, l.aT, dx, rows, l.in, l.rank, true, threads);
+  gemm(x, du, daT, l.in, l.rank, rows, false, threads, true);
+  float* base = sized(s.dxBase, (size_t)rows * l.in);
+  gemm(dy, l.w, base, rows, l.in, l.out, !l.transW, threads);  // [out, in]: dy · W; [in, out]: dy · Wᵀ
+  const size_t m = (size_t)rows * l.in;
+  for (size_t i = 0; i < m; i++) dx[i] = dx[i] + base[i];  // the tape adds the LoRA branch's dx first
 }
 
 }  // namespace trirl

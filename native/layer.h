@@ -49,4 +49,10 @@ struct MlpOutArgs {
 };
 void mlpOut(const MlpOutArgs& a);
 
+// A LoRA linear for training forwards: y = linear(x) (as linearRows), and its backward for a frozen
+// W, each product and sum as tfjs's gradients of the chain compute them (qwen.ts linear, matmul.ts):
+// dv = dy · scale; du = dv · bTᵀ; dbT = uᵀ · dv; dx = du · aTᵀ + dy · op(W)ᵀ; daT = xᵀ · du (u = x · aT).
+void linearForward(const float* x, int rows, const LinearW& l, float* y, int threads);
+void linearBackward(const float* x, const float* dy, int rows, const LinearW& l, float* dx, float* daT, float* dbT, int threads);
+
 }  // namespace trirl

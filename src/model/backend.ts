@@ -19,6 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import { describeAdapter, isRealGpu, noAdapterError, probeGpu } from "./gpu.ts";
 import { registerFusedKernels } from "./fused-kernels.ts";
 import { registerFusedLayer } from "./fused-layer.ts";
+import { registerFusedLinear } from "./fused-linear.ts";
 import { registerWasmKernels } from "./wasm-kernels.ts";
 import { registerWebgpuKernels, watchDeviceErrors } from "./webgpu-kernels.ts";
 
@@ -64,6 +65,7 @@ async function prepareWasm(): Promise<void> {
   registerWasmKernels();
   registerFusedKernels();
   registerFusedLayer();
+  registerFusedLinear();
 }
 
 type Gpu = { requestAdapter(o?: object): Promise<{ info?: { isFallbackAdapter?: boolean } } | null> };

@@ -22,6 +22,8 @@ type Addon = {
   attentionIn(heap: ArrayBufferLike, ints: Int32Array, floats: Float64Array): void;
   attentionOut(heap: ArrayBufferLike, ints: Int32Array, floats: Float64Array): void;
   mlpOut(heap: ArrayBufferLike, ints: Int32Array, floats: Float64Array): void;
+  linearForward(heap: ArrayBufferLike, ints: Int32Array, floats: Float64Array): void;
+  linearBackward(heap: ArrayBufferLike, ints: Int32Array, floats: Float64Array): void;
   isSupported(): boolean;
 };
 

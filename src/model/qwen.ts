@@ -11,8 +11,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { fusedAttentionBias, fusedAttentionHeads, fusedRmsNorm, isFusable } from "./fused-kernels.ts";
 import { fusedDecoderLayer, isLayerFusable } from "./fused-layer.ts";
+import { fusedLoraLinear, isLinearFusable } from "./fused-linear.ts";
 import type { KvCache } from "./kv-cache.ts";
-import { isTrainable, matMul, matMulTransposed, matMulWeight, weightDims } from "./matmul.ts";
+import { isRecording, isTrainable, matMul, matMulTransposed, matMulWeight, weightDims } from "./matmul.ts";
 import { ropeTables } from "./rope.ts";
 import type { Linear, QwenModel } from "./weights.ts";
 
@@ -60,14 +61,17 @@ export function linear(x: tf.Tensor, lin: Linear, adapters?: Adapters): tf.Tenso
   return tf.tidy(() => {
     const inDim = x.shape[x.shape.length - 1];
     const x2 = x.reshape([-1, inDim]) as tf.Tensor2D; // [B·T, in]
+    const lora = adapters?.get(lin.key);
+    const outShape = [...x.shape.slice(0, -1), weightDims(lin.weight).outDim];
+    // taped: the same values and gradients in one op each way (fused-linear.ts)
+    if (lora && isRecording() && isLinearFusable(lin, lora)) return fusedLoraLinear(x2, lin, lora).reshape(outShape);
     let y: tf.Tensor = matMulWeight(x2, lin.weight);
     if (lin.bias) y = y.add(lin.bias);
-    const lora = adapters?.get(lin.key);
     if (lora) {
       const xLora = lora.dropout ? tf.dropout(x2, lora.dropout.rate, undefined, lora.dropout.seed) : x2;
       y = y.add(matMul(matMul(xLora, lora.aT), lora.bT).mul(lora.scale));
     }
-    return y.reshape([...x.shape.slice(0, -1), weightDims(lin.weight).outDim]);
+    return y.reshape(outShape);
   });
 }
 

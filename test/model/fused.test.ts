@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/model/backend.ts";
 import { fusedAttentionBias, fusedAttentionHeads, fusedRmsNorm, isFusable } from "../../src/model/fused-kernels.ts";
+import { setFusedLinear } from "../../src/model/fused-linear.ts";
 import { disposeBatch, tokenBatch } from "../../src/model/inputs.ts";
 import { emptyCache, type KvCache } from "../../src/model/kv-cache.ts";
 import { weightDims } from "../../src/model/matmul.ts";
@@ -146,6 +147,36 @@ describe.skipIf(!hasNative)("fused kernels = the tfjs chains, to the bit", () =>
     }
     setNativeThreads(threads);
     for (const t of adapters?.values() ?? []) tf.dispose([t.aT, t.bT]);
+    disposeModel(model);
+  });
+
+  /** The loss Σ hidden ⊙ r of a left-padded batch and its gradients for every LoRA factor (variables). */
+  function lossAndGrads(model: QwenModel, adapters: Adapters, checkpoint: boolean): tf.Tensor[] {
+    const batch = tokenBatch([[5, 9, 2, 7, 1, 3, 8, 8], [0, 0, 0, 4, 4, 8, 1, 2]], [[1, 1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1, 1, 1]]);
+    const r = random([2, 8, model.config.hiddenSize], 7);
+    const vars = [...adapters.values()].flatMap((t) => [t.aT, t.bT]) as tf.Variable[];
+    const { value, grads } = tf.variableGrads(() => forward(model, { ...batch, adapters, checkpoint }).hidden.mul(r).sum() as tf.Scalar, vars);
+    tf.dispose(r);
+    disposeBatch(batch);
+    return [value, ...vars.map((v) => grads[v.name])];
+  }
+
+  it.each([...FIXTURE_NAMES, "tiny"].flatMap((name) => [[name, false], [name, true]]))("fused LoRA linears in a taped forward: the same loss and gradients as the chain (%s, checkpoint %s)", (name, checkpoint) => {
+    const model = loadModel(name === "tiny" ? ensureTinyModel() : fixtureDir(name as string));
+    const fixed = randomAdapters(model);
+    const adapters: Adapters = new Map([...fixed].map(([k, t]) => [k, { ...t, aT: tf.variable(t.aT), bT: tf.variable(t.bT) }]));
+    setFusedLinear(false);
+    const want = lossAndGrads(model, adapters, checkpoint as boolean);
+    setFusedLinear(true);
+    const threads = nativeThreadCount();
+    for (const n of [1, 3]) {
+      setNativeThreads(n);
+      const got = lossAndGrads(model, adapters, checkpoint as boolean);
+      expect(got.map(bitsOf)).toEqual(want.map(bitsOf));
+      tf.dispose(got);
+    }
+    setNativeThreads(threads);
+    tf.dispose([...want, ...[...fixed.values(), ...adapters.values()].flatMap((t) => [t.aT, t.bT])]);
     disposeModel(model);
   });
 });
