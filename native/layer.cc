@@ -20,6 +20,14 @@ Scratch& scratch() {
   return s;
 }
 
+// Buffers past 16 MB are released after each call (a 0.5 B prefill or training pass would keep
+// ≈ 100 MB each, outside the wasm heap); smaller ones stay for the next call.
+void trim() {
+  Scratch& s = scratch();
+  for (std::vector<float>* v : {&s.xn, &s.yq, &s.yk, &s.yv, &s.q, &s.kNew, &s.vNew, &s.ctx, &s.loraA, &s.loraB, &s.dv, &s.du, &s.dxBase})
+    if (v->capacity() > (16u << 20) / sizeof(float)) std::vector<float>().swap(*v);
+}
+
 float* sized(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
   return v.data();
@@ -94,6 +102,7 @@ void attentionIn(const AttentionInArgs& a) {
       const float* bias = a.bias + bi * perRow;
       for (size_t i = 0; i < perRow; i++) sc[i] = sc[i] + bias[i];
     }
+  trim();
 }
 
 void attentionOut(const AttentionOutArgs& a) {
@@ -113,6 +122,7 @@ void attentionOut(const AttentionOutArgs& a) {
   rmsNormRows(a.h, a.normW, hn, rows, c, a.eps);
   linearRows(hn, rows, a.gateW, a.gate, a.threads);
   linearRows(hn, rows, a.upW, a.up, a.threads);
+  trim();
 }
 
 void mlpOut(const MlpOutArgs& a) {
@@ -126,9 +136,13 @@ void mlpOut(const MlpOutArgs& a) {
   linearRows(m, a.rows, a.down, a.y, a.threads);
   const size_t out = (size_t)a.rows * a.down.out;
   for (size_t i = 0; i < out; i++) a.y[i] = a.h[i] + a.y[i];
+  trim();
 }
 
-void linearForward(const float* x, int rows, const LinearW& l, float* y, int threads) { linearRows(x, rows, l, y, threads); }
+void linearForward(const float* x, int rows, const LinearW& l, float* y, int threads) {
+  linearRows(x, rows, l, y, threads);
+  trim();
+}
 
 void linearBackward(const float* x, const float* dy, int rows, const LinearW& l, float* dx, float* daT, float* dbT, int threads) {
   Scratch& s = scratch();
@@ -146,6 +160,7 @@ void linearBackward(const float* x, const float* dy, int rows, const LinearW& l,
   gemm(dy, l.w, base, rows, l.in, l.out, !l.transW, threads);  // [out, in]: dy · W; [in, out]: dy · Wᵀ
   const size_t m = (size_t)rows * l.in;
   for (size_t i = 0; i < m; i++) dx[i] = dx[i] + base[i];  // the tape adds the LoRA branch's dx first
+  trim();
 }
 
 }  // namespace trirl
