@@ -1,4 +1,4 @@
-// Node-API entry points of trirl's native kernels (native/sgemm.cc, elementwise.cc, fused.cc). They work in place on the
+// Node-API entry points of trirl's native kernels (native/sgemm.cc, elementwise.cc, fused.cc, layer.cc). They work in place on the
 // tfjs wasm backend's heap: JS passes the heap's ArrayBuffer and float offsets into it, so no
 // tensor is copied in or out.
 #include <node_api.h>
@@ -9,6 +9,7 @@
 
 #include "elementwise.h"
 #include "fused.h"
+#include "layer.h"
 #include "sgemm.h"
 
 namespace {
@@ -121,6 +122,144 @@ napi_value AttentionHeads(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Operands of a fused layer part, checked against the heap: offsets in floats, −1 = absent.
+struct Operands {
+  float* f;
+  size_t floats;
+  bool ok = true;
+  float* at(int32_t offset, int64_t count, bool required = true) {
+    if (offset == -1 && !required) return nullptr;
+    if (offset < 0 || count < 0 || (uint64_t)offset + (uint64_t)count > floats) ok = false;
+    return ok ? f + offset : nullptr;
+  }
+  // 8 ints [w, bias, aT, bT, in, out, rank, transW] and its LoRA scale.
+  trirl::LinearW linear(const int32_t* d, double scale) {
+    const int64_t in = d[4], out = d[5], rank = d[6];
+    if (in <= 0 || out <= 0 || rank < 0 || (d[2] == -1) != (d[3] == -1)) ok = false;
+    if (!ok) return {};
+    return {at(d[0], in * out), at(d[1], out, false), at(d[2], in * rank, false), at(d[3], rank * out, false), (int)in, (int)out, (int)rank, d[7] != 0, (float)scale};
+  }
+};
+
+// The call's (heap, ints: Int32Array of `nInts`, floats: Float64Array of `nFloats`); false after a throw.
+bool layerCall(napi_env env, napi_callback_info info, size_t nInts, size_t nFloats, Operands* ops, const int32_t** ints, const double** floats, const char* name) {
+  napi_value args[3];
+  float* f = nullptr;
+  size_t heapFloats = 0;
+  if (!heapCall(env, info, 3, args, &f, &heapFloats, (std::string(name) + " expects (heap, ints, floats)").c_str())) return false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, args[1], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_int32_array || length != nInts)
+    return fail(env, std::string(name) + ": ints must be an Int32Array of " + std::to_string(nInts)), false;
+  *ints = static_cast<const int32_t*>(data);
+  if (napi_get_typedarray_info(env, args[2], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_float64_array || length != nFloats)
+    return fail(env, std::string(name) + ": floats must be a Float64Array of " + std::to_string(nFloats)), false;
+  *floats = static_cast<const double*>(data);
+  *ops = Operands{f, heapFloats};
+  return true;
+}
+
+// attentionIn(heap, ints, floats): ints [x, normW, qNorm, kNorm, cos, sin, bias, pastK, pastV,
+// scores, keys, values, b, t, past, heads, kvHeads, d, threads, q (8), k (8), v (8)]; floats
+// [eps, qScale, q, k, v LoRA scales] (layer.h).
+napi_value AttentionIn(napi_env env, napi_callback_info info) {
+  Operands o{};
+  const int32_t* d = nullptr;
+  const double* fl = nullptr;
+  if (!layerCall(env, info, 43, 5, &o, &d, &fl, "attentionIn")) return nullptr;
+  const int64_t b = d[12], t = d[13], past = d[14], h = d[15], kv = d[16], hd = d[17], s = past + t;
+  if (b <= 0 || t <= 0 || past < 0 || h <= 0 || kv <= 0 || h % kv != 0 || hd <= 0 || hd % 2 != 0) return fail(env, "attentionIn: bad sizes");
+  trirl::AttentionInArgs a{};
+  a.q = o.linear(d + 19, fl[2]), a.k = o.linear(d + 27, fl[3]), a.v = o.linear(d + 35, fl[4]);
+  const int64_t c = a.q.in, rows = b * t;
+  if (!o.ok || a.q.out != h * hd || a.k.out != kv * hd || a.v.out != kv * hd || a.k.in != c || a.v.in != c) return fail(env, "attentionIn: linears do not match the heads");
+  a.x = o.at(d[0], rows * c), a.normW = o.at(d[1], c), a.qNorm = o.at(d[2], hd, false), a.kNorm = o.at(d[3], hd, false);
+  a.cos = o.at(d[4], rows * hd), a.sin = o.at(d[5], rows * hd), a.bias = o.at(d[6], b * t * s);
+  a.pastK = o.at(d[7], b * kv * past * hd, past > 0), a.pastV = o.at(d[8], b * kv * past * hd, past > 0);
+  a.scores = o.at(d[9], b * h * t * s), a.keys = o.at(d[10], b * kv * s * hd), a.values = o.at(d[11], b * kv * s * hd);
+  if (!o.ok) return fail(env, "attentionIn reaches past the heap");
+  a.b = (int)b, a.t = (int)t, a.past = (int)past, a.heads = (int)h, a.kvHeads = (int)kv, a.d = (int)hd, a.threads = d[18] < 1 ? 1 : d[18];
+  a.eps = (float)fl[0], a.qScale = (float)fl[1];
+  trirl::attentionIn(a);
+  return nullptr;
+}
+
+// attentionOut(heap, ints, floats): ints [probs, values, x, normW, h, gate, up, b, t, s, heads,
+// kvHeads, d, threads, o (8), gate (8), up (8)]; floats [eps, o, gate, up LoRA scales] (layer.h).
+napi_value AttentionOut(napi_env env, napi_callback_info info) {
+  Operands o{};
+  const int32_t* d = nullptr;
+  const double* fl = nullptr;
+  if (!layerCall(env, info, 38, 4, &o, &d, &fl, "attentionOut")) return nullptr;
+  const int64_t b = d[7], t = d[8], s = d[9], h = d[10], kv = d[11], hd = d[12], rows = b * t;
+  if (b <= 0 || t <= 0 || s <= 0 || h <= 0 || kv <= 0 || h % kv != 0 || hd <= 0) return fail(env, "attentionOut: bad sizes");
+  trirl::AttentionOutArgs a{};
+  a.o = o.linear(d + 14, fl[1]), a.gateW = o.linear(d + 22, fl[2]), a.upW = o.linear(d + 30, fl[3]);
+  const int64_t c = a.o.out, f = a.gateW.out;
+  if (!o.ok || a.o.in != h * hd || a.gateW.in != c || a.upW.in != c || a.upW.out != f) return fail(env, "attentionOut: linears do not match");
+  a.probs = o.at(d[0], b * h * t * s), a.values = o.at(d[1], b * kv * s * hd), a.x = o.at(d[2], rows * c), a.normW = o.at(d[3], c);
+  a.h = o.at(d[4], rows * c), a.gate = o.at(d[5], rows * f), a.up = o.at(d[6], rows * f);
+  if (!o.ok) return fail(env, "attentionOut reaches past the heap");
+  a.b = (int)b, a.t = (int)t, a.s = (int)s, a.heads = (int)h, a.kvHeads = (int)kv, a.d = (int)hd, a.threads = d[13] < 1 ? 1 : d[13];
+  a.eps = (float)fl[0];
+  trirl::attentionOut(a);
+  return nullptr;
+}
+
+// mlpOut(heap, ints, floats): ints [gate, sig, up, h, y, rows, threads, down (8)]; floats [down's LoRA scale].
+napi_value MlpOut(napi_env env, napi_callback_info info) {
+  Operands o{};
+  const int32_t* d = nullptr;
+  const double* fl = nullptr;
+  if (!layerCall(env, info, 15, 1, &o, &d, &fl, "mlpOut")) return nullptr;
+  const int64_t rows = d[5];
+  trirl::MlpOutArgs a{};
+  a.down = o.linear(d + 7, fl[0]);
+  if (rows <= 0 || !o.ok) return fail(env, "mlpOut: bad sizes");
+  const int64_t f = a.down.in, c = a.down.out;
+  a.gate = o.at(d[0], rows * f), a.sig = o.at(d[1], rows * f), a.up = o.at(d[2], rows * f), a.h = o.at(d[3], rows * c), a.y = o.at(d[4], rows * c);
+  if (!o.ok) return fail(env, "mlpOut reaches past the heap");
+  a.rows = (int)rows, a.threads = d[6] < 1 ? 1 : d[6];
+  trirl::mlpOut(a);
+  return nullptr;
+}
+
+// linearForward(heap, ints, floats): ints [x, y, rows, threads, linear (8)]; floats [LoRA scale].
+napi_value LinearForward(napi_env env, napi_callback_info info) {
+  Operands o{};
+  const int32_t* d = nullptr;
+  const double* fl = nullptr;
+  if (!layerCall(env, info, 12, 1, &o, &d, &fl, "linearForward")) return nullptr;
+  const int64_t rows = d[2];
+  const trirl::LinearW l = o.linear(d + 4, fl[0]);
+  if (rows <= 0 || !o.ok || !l.aT) return fail(env, "linearForward: bad sizes or no LoRA term");
+  const float* x = o.at(d[0], rows * l.in);
+  float* y = o.at(d[1], rows * l.out);
+  if (!o.ok) return fail(env, "linearForward reaches past the heap");
+  trirl::linearForward(x, (int)rows, l, y, d[3] < 1 ? 1 : d[3]);
+  return nullptr;
+}
+
+// linearBackward(heap, ints, floats): ints [x, dy, dx, daT, dbT, rows, threads, linear (8)]; floats [LoRA scale].
+napi_value LinearBackward(napi_env env, napi_callback_info info) {
+  Operands o{};
+  const int32_t* d = nullptr;
+  const double* fl = nullptr;
+  if (!layerCall(env, info, 15, 1, &o, &d, &fl, "linearBackward")) return nullptr;
+  const int64_t rows = d[5];
+  const trirl::LinearW l = o.linear(d + 7, fl[0]);
+  if (rows <= 0 || !o.ok || !l.aT) return fail(env, "linearBackward: bad sizes or no LoRA term");
+  const float* x = o.at(d[0], rows * l.in);
+  const float* dy = o.at(d[1], rows * l.out);
+  float* dx = o.at(d[2], rows * l.in);
+  float* daT = o.at(d[3], (int64_t)l.in * l.rank);
+  float* dbT = o.at(d[4], (int64_t)l.rank * l.out);
+  if (!o.ok) return fail(env, "linearBackward reaches past the heap");
+  trirl::linearBackward(x, dy, (int)rows, l, dx, daT, dbT, d[6] < 1 ? 1 : d[6]);
+  return nullptr;
+}
+
 napi_value IsSupported(napi_env env, napi_callback_info) {
   napi_value out;
   napi_get_boolean(env, trirl::cpuSupported(), &out);
@@ -133,6 +272,11 @@ napi_value Init(napi_env env, napi_value exports) {
     {"exp", nullptr, Exp, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"rmsNorm", nullptr, RmsNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"attentionHeads", nullptr, AttentionHeads, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"attentionIn", nullptr, AttentionIn, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"attentionOut", nullptr, AttentionOut, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"mlpOut", nullptr, MlpOut, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"linearForward", nullptr, LinearForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"linearBackward", nullptr, LinearBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"isSupported", nullptr, IsSupported, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -18,6 +18,8 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { describeAdapter, isRealGpu, noAdapterError, probeGpu } from "./gpu.ts";
 import { registerFusedKernels } from "./fused-kernels.ts";
+import { registerFusedLayer } from "./fused-layer.ts";
+import { registerFusedLinear } from "./fused-linear.ts";
 import { registerWasmKernels } from "./wasm-kernels.ts";
 import { registerWebgpuKernels, watchDeviceErrors } from "./webgpu-kernels.ts";
 
@@ -62,6 +64,8 @@ async function prepareWasm(): Promise<void> {
   wasm.setWasmPaths(dist);
   registerWasmKernels();
   registerFusedKernels();
+  registerFusedLayer();
+  registerFusedLinear();
 }
 
 type Gpu = { requestAdapter(o?: object): Promise<{ info?: { isFallbackAdapter?: boolean } } | null> };

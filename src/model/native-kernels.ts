@@ -19,6 +19,11 @@ type Addon = {
   exp(heap: ArrayBufferLike, from: number, to: number, count: number): void;
   rmsNorm(heap: ArrayBufferLike, x: number, w: number, y: number, rows: number, cols: number, eps: number): void;
   attentionHeads(heap: ArrayBufferLike, ints: Int32Array, eps: number, scale: number): void;
+  attentionIn(heap: ArrayBufferLike, ints: Int32Array, floats: Float64Array): void;
+  attentionOut(heap: ArrayBufferLike, ints: Int32Array, floats: Float64Array): void;
+  mlpOut(heap: ArrayBufferLike, ints: Int32Array, floats: Float64Array): void;
+  linearForward(heap: ArrayBufferLike, ints: Int32Array, floats: Float64Array): void;
+  linearBackward(heap: ArrayBufferLike, ints: Int32Array, floats: Float64Array): void;
   isSupported(): boolean;
 };
 
@@ -61,6 +66,11 @@ let nativeThreads = Math.max(1, os.availableParallelism());
 /** Threads of each native product in this thread (a pool of JS threads divides the cores among them). */
 export function setNativeThreads(n: number): void {
   nativeThreads = Math.max(1, Math.floor(n));
+}
+
+/** Threads of each native product in this thread. */
+export function nativeThreadCount(): number {
+  return nativeThreads;
 }
 
 type Attrs = { transposeA: boolean; transposeB: boolean };

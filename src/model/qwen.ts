@@ -10,8 +10,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fusedAttentionBias, fusedAttentionHeads, fusedRmsNorm, isFusable } from "./fused-kernels.ts";
+import { fusedDecoderLayer, isLayerFusable } from "./fused-layer.ts";
+import { fusedLoraLinear, isLinearFusable } from "./fused-linear.ts";
 import type { KvCache } from "./kv-cache.ts";
-import { isTrainable, matMul, matMulTransposed, matMulWeight, weightDims } from "./matmul.ts";
+import { isRecording, isTrainable, matMul, matMulTransposed, matMulWeight, weightDims } from "./matmul.ts";
 import { ropeTables } from "./rope.ts";
 import type { Linear, QwenModel } from "./weights.ts";
 
@@ -59,14 +61,17 @@ export function linear(x: tf.Tensor, lin: Linear, adapters?: Adapters): tf.Tenso
   return tf.tidy(() => {
     const inDim = x.shape[x.shape.length - 1];
     const x2 = x.reshape([-1, inDim]) as tf.Tensor2D; // [B·T, in]
+    const lora = adapters?.get(lin.key);
+    const outShape = [...x.shape.slice(0, -1), weightDims(lin.weight).outDim];
+    // taped: the same values and gradients in one op each way (fused-linear.ts)
+    if (lora && isRecording() && isLinearFusable(lin, lora)) return fusedLoraLinear(x2, lin, lora).reshape(outShape);
     let y: tf.Tensor = matMulWeight(x2, lin.weight);
     if (lin.bias) y = y.add(lin.bias);
-    const lora = adapters?.get(lin.key);
     if (lora) {
       const xLora = lora.dropout ? tf.dropout(x2, lora.dropout.rate, undefined, lora.dropout.seed) : x2;
       y = y.add(matMul(matMul(xLora, lora.aT), lora.bT).mul(lora.scale));
     }
-    return y.reshape([...x.shape.slice(0, -1), weightDims(lin.weight).outDim]);
+    return y.reshape(outShape);
   });
 }
 
@@ -138,6 +143,12 @@ function mlp(model: QwenModel, layer: number, x: tf.Tensor, adapters?: Adapters)
  */
 function decoderLayer(model: QwenModel, i: number, x: tf.Tensor3D, ctx: LayerContext, opts: ForwardInput, cacheOut: KvCache | undefined): tf.Tensor3D {
   return tf.tidy(() => {
+    if (isFusable() && isLayerFusable(model, i, opts.adapters)) {
+      // no tape: the same bits in five kernels (fused-layer.ts)
+      const { y, keys, values } = fusedDecoderLayer(model, i, { x, ...ctx, past: opts.cache?.layers[i], adapters: opts.adapters });
+      if (cacheOut) cacheOut.layers.push({ keys: tf.keep(keys), values: tf.keep(values) }); // outlive the layer's tidy
+      return y;
+    }
     const w = model.weights.layers[i];
     const eps = model.config.rmsNormEps;
     const h = x.add(attention(model, { x: rmsNorm(x, w.inputNorm, eps) as tf.Tensor3D, layer: i, ...ctx }, opts, cacheOut));

@@ -1,0 +1,88 @@
+/**
+ * A LoRA linear for taped (training) forwards as one op: y = x·W (+ bias) + ((x·Aᵀ)·Bᵀ)·scale in one
+ * native kernel, and its gradient (dx, dAᵀ, dBᵀ) in one, instead of ≈ 8 and ≈ 12 tfjs kernels
+ * (native/layer.cc linearForward / linearBackward). The backward repeats what the tape computes
+ * for qwen.ts linear's chain — the same products with the same transpose flags (matmul.ts), dy·scale
+ * for the Mul, and x's two gradients added LoRA branch first, as the tape accumulates them — so
+ * values and gradients are bit-identical to it (test/model/fused.test.ts). Only for a frozen W
+ * without LoRA dropout: a trainable W or a dropout mask keeps the chain.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { nativeAddon, nativeThreadCount } from "./native-kernels.ts";
+import { isTrainable } from "./matmul.ts";
+import type { LoraTerm } from "./qwen.ts";
+import type { Linear } from "./weights.ts";
+
+const LINEAR = "TrirlLoraLinear";
+const LINEAR_GRAD = "TrirlLoraLinearGrad";
+
+type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: tf.NamedAttrMap };
+type Attrs = { isOutIn: boolean; scale: number };
+
+/** Offsets (floats) of the linear's operands and its 8 ints [w, bias, aT, bT, in, out, rank, transW]; after every allocation. */
+function linearInts(wasm: BackendWasm, inputs: Record<string, tf.TensorInfo | undefined>, { isOutIn }: Attrs) {
+  const at = (t: tf.TensorInfo | undefined) => (t ? (wasm.typedArrayFromHeap(t) as Float32Array).byteOffset / 4 : -1);
+  const { w, bias, aT, bT } = inputs as Record<"w" | "aT" | "bT", tf.TensorInfo> & { bias?: tf.TensorInfo };
+  const [inDim, outDim] = isOutIn ? [w.shape[1], w.shape[0]] : w.shape;
+  return { at, ints: [at(w), at(bias), at(aT), at(bT), inDim, outDim, aT.shape[1], Number(isOutIn)] };
+}
+
+function linearKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const wasm = backend as BackendWasm;
+  const a = attrs as unknown as Attrs;
+  const { x, bT } = inputs;
+  const out = wasm.makeOutput([x.shape[0], bT.shape[1]], "float32");
+  const { at, ints } = linearInts(wasm, inputs, a);
+  const heap = (wasm.typedArrayFromHeap(out) as Float32Array).buffer;
+  nativeAddon()!.linearForward(heap, Int32Array.from([at(x), at(out), x.shape[0], nativeThreadCount(), ...ints]), Float64Array.from([a.scale]));
+  return out;
+}
+
+function linearGradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const wasm = backend as BackendWasm;
+  const a = attrs as unknown as Attrs;
+  const { x, dy, aT, bT } = inputs;
+  const outs = [wasm.makeOutput(x.shape, "float32"), wasm.makeOutput(aT.shape, "float32"), wasm.makeOutput(bT.shape, "float32")];
+  const { at, ints } = linearInts(wasm, inputs, a);
+  const heap = (wasm.typedArrayFromHeap(outs[0]) as Float32Array).buffer;
+  nativeAddon()!.linearBackward(heap, Int32Array.from([at(x), at(dy), ...outs.map(at), x.shape[0], nativeThreadCount(), ...ints]), Float64Array.from([a.scale]));
+  return outs;
+}
+
+let isRegistered = false;
+
+/** Registers the op's kernels on the wasm backend when the addon is loaded (idempotent). */
+export function registerFusedLinear(): void {
+  if (isRegistered || !nativeAddon()) return;
+  isRegistered = true;
+  tf.registerKernel({ kernelName: LINEAR, backendName: "wasm", kernelFunc: linearKernel as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: LINEAR_GRAD, backendName: "wasm", kernelFunc: linearGradKernel as unknown as tf.KernelFunc });
+}
+
+let isEnabled = true;
+
+/** Tests only: runs the tfjs chain instead, to compare the two bit for bit. */
+export function setFusedLinear(enabled: boolean): void {
+  isEnabled = enabled;
+}
+
+/** Whether `lin` with `lora` runs as this op: wasm with the addon, a frozen weight, no dropout. */
+export function isLinearFusable(lin: Linear, lora: LoraTerm): boolean {
+  return isEnabled && isRegistered && tf.getBackend() === "wasm" && !lora.dropout && !isTrainable(lin.weight.t);
+}
+
+/** x: [M, in] → [M, out] with gradients for x, aT and bT; the caller checks `isLinearFusable`. */
+export function fusedLoraLinear(x: tf.Tensor2D, lin: Linear, lora: LoraTerm): tf.Tensor2D {
+  const attrs = { isOutIn: lin.weight.layout === "out-in", scale: lora.scale };
+  const consts: tf.NamedTensorMap = lin.bias ? { w: lin.weight.t, bias: lin.bias } : { w: lin.weight.t };
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, aT, bT, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([input, aT, bT]);
+    return {
+      value: tf.engine().runKernel(LINEAR, { x: input, aT, bT, ...consts }, attrs as never) as tf.Tensor2D,
+      gradFunc: (dy: tf.Tensor, [sx, saT, sbT]: tf.Tensor[]) => tf.engine().runKernel(LINEAR_GRAD, { x: sx, dy, aT: saT, bT: sbT, ...consts }, attrs as never) as tf.Tensor[],
+    };
+  }) as (x: tf.Tensor2D, aT: tf.Tensor2D, bT: tf.Tensor2D) => tf.Tensor2D;
+  return op(x, lora.aT, lora.bT);
+}
