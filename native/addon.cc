@@ -32,6 +32,16 @@ bool heapCall(napi_env env, napi_callback_info info, size_t n, napi_value* args,
   return true;
 }
 
+// A typed array argument of `type` and its element count; false when it is not one.
+template <typename T>
+bool typedArg(napi_env env, napi_value value, napi_typedarray_type type, const T** data, size_t* length) {
+  napi_typedarray_type actual;
+  void* raw = nullptr;
+  if (napi_get_typedarray_info(env, value, &actual, length, &raw, nullptr, nullptr) != napi_ok || actual != type) return false;
+  *data = static_cast<const T*>(raw);
+  return true;
+}
+
 // gemmBatch(heap: ArrayBuffer, products: Int32Array, threads: number): undefined
 // products: 8 ints per product: aOffset, bOffset, cOffset (in floats), m, n, k, transA, transB.
 napi_value GemmBatch(napi_env env, napi_callback_info info) {
@@ -39,14 +49,12 @@ napi_value GemmBatch(napi_env env, napi_callback_info info) {
   float* f = nullptr;
   size_t heapFloats = 0;
   if (!heapCall(env, info, 3, args, &f, &heapFloats, "gemmBatch expects (heap, products, threads)")) return nullptr;
-  napi_typedarray_type type;
   size_t length = 0;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(env, args[1], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_int32_array || length % 8 != 0)
+  const int32_t* d = nullptr;
+  if (!typedArg(env, args[1], napi_int32_array, &d, &length) || length % 8 != 0)
     return fail(env, "products must be an Int32Array of 8 ints per product");
   int32_t threads = 1;
   napi_get_value_int32(env, args[2], &threads);
-  const int32_t* d = static_cast<const int32_t*>(data);
   std::vector<trirl::Gemm> products;
   for (size_t p = 0; p < length / 8; p++, d += 8) {
     const int64_t m = d[3], n = d[4], k = d[5];
@@ -104,12 +112,10 @@ napi_value AttentionHeads(napi_env env, napi_callback_info info) {
   float* f = nullptr;
   size_t heapFloats = 0;
   if (!heapCall(env, info, 4, args, &f, &heapFloats, "attentionHeads expects (heap, ints, eps, scale)")) return nullptr;
-  napi_typedarray_type type;
   size_t length = 0;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(env, args[1], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_int32_array || length != 9)
+  const int32_t* d = nullptr;
+  if (!typedArg(env, args[1], napi_int32_array, &d, &length) || length != 9)
     return fail(env, "attentionHeads: ints must be an Int32Array of 9");
-  const int32_t* d = static_cast<const int32_t*>(data);
   double eps = 0, scale = 1;
   napi_get_value_double(env, args[2], &eps);
   napi_get_value_double(env, args[3], &scale);
@@ -147,15 +153,11 @@ bool layerCall(napi_env env, napi_callback_info info, size_t nInts, size_t nFloa
   float* f = nullptr;
   size_t heapFloats = 0;
   if (!heapCall(env, info, 3, args, &f, &heapFloats, (std::string(name) + " expects (heap, ints, floats)").c_str())) return false;
-  napi_typedarray_type type;
   size_t length = 0;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(env, args[1], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_int32_array || length != nInts)
+  if (!typedArg(env, args[1], napi_int32_array, ints, &length) || length != nInts)
     return fail(env, std::string(name) + ": ints must be an Int32Array of " + std::to_string(nInts)), false;
-  *ints = static_cast<const int32_t*>(data);
-  if (napi_get_typedarray_info(env, args[2], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_float64_array || length != nFloats)
+  if (!typedArg(env, args[2], napi_float64_array, floats, &length) || length != nFloats)
     return fail(env, std::string(name) + ": floats must be a Float64Array of " + std::to_string(nFloats)), false;
-  *floats = static_cast<const double*>(data);
   *ops = Operands{f, heapFloats};
   return true;
 }

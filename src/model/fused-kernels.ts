@@ -10,7 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { nativeAddon } from "./native-kernels.ts";
+import { nativeAddon , registerNativeKernels } from "./native-kernels.ts";
 
 const RMS_NORM = "TrirlRmsNorm";
 const ATTENTION_HEADS = "TrirlAttentionHeads";
@@ -76,11 +76,7 @@ let isRegistered = false;
 
 /** Registers the fused kernels on the wasm backend when the addon is loaded (idempotent). */
 export function registerFusedKernels(): void {
-  if (isRegistered || !nativeAddon()) return;
-  isRegistered = true;
-  tf.registerKernel({ kernelName: RMS_NORM, backendName: "wasm", kernelFunc: rmsNormKernel as tf.KernelFunc });
-  tf.registerKernel({ kernelName: ATTENTION_HEADS, backendName: "wasm", kernelFunc: attentionHeadsKernel as tf.KernelFunc });
-  tf.registerKernel({ kernelName: ATTENTION_BIAS, backendName: "wasm", kernelFunc: attentionBiasKernel as tf.KernelFunc });
+  isRegistered ||= registerNativeKernels({ [RMS_NORM]: rmsNormKernel as unknown as tf.KernelFunc, [ATTENTION_HEADS]: attentionHeadsKernel as unknown as tf.KernelFunc, [ATTENTION_BIAS]: attentionBiasKernel as unknown as tf.KernelFunc });
 }
 
 /** keyMask: [B, S] → the additive bias [B, 1, T, S] of qwen.ts attentionBias; the caller checks `isFusable()`. */

@@ -10,7 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { KvCache } from "./kv-cache.ts";
-import { nativeAddon, nativeThreadCount } from "./native-kernels.ts";
+import { nativeAddon, nativeThreadCount , registerNativeKernels } from "./native-kernels.ts";
 import type { Adapters } from "./qwen.ts";
 import type { Linear, QwenModel } from "./weights.ts";
 
@@ -82,11 +82,7 @@ let isRegistered = false;
 
 /** Registers the layer's kernels on the wasm backend when the addon is loaded (idempotent). */
 export function registerFusedLayer(): void {
-  if (isRegistered || !nativeAddon()) return;
-  isRegistered = true;
-  tf.registerKernel({ kernelName: ATTENTION_IN, backendName: "wasm", kernelFunc: attentionInKernel as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: ATTENTION_OUT, backendName: "wasm", kernelFunc: attentionOutKernel as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: MLP_OUT, backendName: "wasm", kernelFunc: mlpOutKernel as unknown as tf.KernelFunc });
+  isRegistered ||= registerNativeKernels({ [ATTENTION_IN]: attentionInKernel as unknown as tf.KernelFunc, [ATTENTION_OUT]: attentionOutKernel as unknown as tf.KernelFunc, [MLP_OUT]: mlpOutKernel as unknown as tf.KernelFunc });
 }
 
 /** Whether layer `i` runs fused: the caller has checked `isFusable()`; LoRA dropout (training only) keeps the chain. */

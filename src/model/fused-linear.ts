@@ -9,7 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { nativeAddon, nativeThreadCount } from "./native-kernels.ts";
+import { nativeAddon, nativeThreadCount , registerNativeKernels } from "./native-kernels.ts";
 import { isTrainable } from "./matmul.ts";
 import type { LoraTerm } from "./qwen.ts";
 import type { Linear } from "./weights.ts";
@@ -54,10 +54,7 @@ let isRegistered = false;
 
 /** Registers the op's kernels on the wasm backend when the addon is loaded (idempotent). */
 export function registerFusedLinear(): void {
-  if (isRegistered || !nativeAddon()) return;
-  isRegistered = true;
-  tf.registerKernel({ kernelName: LINEAR, backendName: "wasm", kernelFunc: linearKernel as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: LINEAR_GRAD, backendName: "wasm", kernelFunc: linearGradKernel as unknown as tf.KernelFunc });
+  isRegistered ||= registerNativeKernels({ [LINEAR]: linearKernel as unknown as tf.KernelFunc, [LINEAR_GRAD]: linearGradKernel as unknown as tf.KernelFunc });
 }
 
 let isEnabled = true;

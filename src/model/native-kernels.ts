@@ -113,3 +113,11 @@ export function nativeExp(args: { inputs: tf.NamedTensorInfoMap; backend: unknow
   nativeAddon()!.exp(vy.buffer, vx.byteOffset / 4, vy.byteOffset / 4, vx.length);
   return out;
 }
+
+/** Registers `kernels` on the wasm backend when the addon is loaded; whether they are registered (idempotent). */
+export function registerNativeKernels(kernels: Record<string, tf.KernelFunc>): boolean {
+  if (!nativeAddon()) return false;
+  for (const [kernelName, kernelFunc] of Object.entries(kernels))
+    if (!tf.getKernel(kernelName, "wasm")) tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
+  return true;
+}
