@@ -13,7 +13,7 @@ import type { BackendChoice } from "../model/backend.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
 import { disposeModel, loadModel } from "../model/weights.ts";
 import { evalScenarios } from "../rl/base-model.ts";
-import { episodeLine, evaluate, stratified, type EvalReport } from "../rl/evaluate.ts";
+import { episodesJsonl, evaluate, stratified, type EvalReport } from "../rl/evaluate.ts";
 import { defaultThreads, startPool, type Pool } from "../rl/pool.ts";
 import { trainRun } from "../rl/run.ts";
 import { rolloutOptions } from "../rl/step.ts";
@@ -97,7 +97,7 @@ async function evalWith(pool: Pool, cfg: RunConfig, scenarios: Scenario[], { ada
   const { report, scored } = await evaluate({ model, tokenizer, adapters: lora?.adapters }, scenarios,
     { rollout: rolloutOptions(cfg.rollout, cfg.eval.temperature), reward: cfg.reward, seed: cfg.seed, batchSize: 32, pool, lora },
     (done, total) => progress.event({ kind: "progress", phase: "eval", done, total }));
-  if (episodes) fs.writeFileSync(episodes, scored.map((s) => `${JSON.stringify(episodeLine(s))}\n`).join(""));
+  if (episodes) fs.writeFileSync(episodes, episodesJsonl(scored));
   printJson(report);
   if (lora) disposeLora(lora);
   disposeModel(model);

@@ -42,8 +42,13 @@ function meanOver<T>(items: readonly T[], f: (x: T) => number | undefined): numb
 export type Scored = { scenario: Scenario; reward: RewardResult; transcript: Transcript };
 
 /** One eval episode as a JSON line: `trirl score`'s episode format (it re-scores the line) plus how it was scored. */
-export function episodeLine({ scenario, reward, transcript }: Scored) {
+function episodeLine({ scenario, reward, transcript }: Scored) {
   return { scenario_id: scenario.id, user: scenario.user, behaviour: reward.behaviour, total: reward.total, parts: reward.parts, finish: transcript.finish, messages: transcript.messages };
+}
+
+/** The eval's episodes as JSONL, one episodeLine each (the run folder's eval_*_episodes.jsonl, `trirl eval --episodes`). */
+export function episodesJsonl(scored: readonly Scored[]): string {
+  return scored.map((s) => `${JSON.stringify(episodeLine(s))}\n`).join("");
 }
 
 export function summarise(scored: readonly Scored[]): EvalReport {

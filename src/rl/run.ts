@@ -21,7 +21,7 @@ import { randInt, seededRng } from "../util/rng.ts";
 import { createAdam, disposeAdam, learningRate } from "./adam.ts";
 import { checkModelFolder, prepareBaseModel, splitScenarios } from "./base-model.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { episodeLine, evaluate, stratified, type EvalReport, type Scored } from "./evaluate.ts";
+import { episodesJsonl, evaluate, stratified, type EvalReport, type Scored } from "./evaluate.ts";
 import { sampleRecords, stepMetrics, type StepMetrics } from "./metrics.ts";
 import { IN_PROCESS, startPool, type Pool } from "./pool.ts";
 import { claimRunFolder, type ClaimOptions } from "./run-folder.ts";
@@ -76,7 +76,7 @@ async function runEval({ policy, lora, pool }: Sampler, scenarios: readonly Scen
 /** `eval_<when>.json` (the report) and `eval_<when>_episodes.jsonl` (each episode, `trirl score`'s format). */
 function writeEval(outDir: string, when: "before" | "after", { report, scored }: { report: EvalReport; scored: Scored[] }): EvalReport {
   writeJson(path.join(outDir, `eval_${when}.json`), report);
-  fs.writeFileSync(path.join(outDir, `eval_${when}_episodes.jsonl`), scored.map((s) => `${JSON.stringify(episodeLine(s))}\n`).join(""));
+  fs.writeFileSync(path.join(outDir, `eval_${when}_episodes.jsonl`), episodesJsonl(scored));
   return report;
 }
 
