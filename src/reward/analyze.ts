@@ -24,6 +24,12 @@ export type Analysis = {
   /** Well-formed checks only: the environment answers nothing else. */
   checks: CheckEvent[];
   hasCallAttempt: boolean;
+  /**
+   * A check whose name and arguments could be read, answered or not: the agent chose to ask first
+   * even when its arguments break the schema (intent counts, as for calls; R_gen and the
+   * protocol still see the error).
+   */
+  hasCheckAttempt: boolean;
   finalText: string | undefined;
   /** Every turn well-formed, ended by a final answer: R_gen apart from the finish reason. */
   isWellFormed: boolean;
@@ -43,6 +49,7 @@ export function analyzeTranscript(scenario: Scenario, transcript: Transcript, de
   const calls: CallEvent[] = [];
   const checks: CheckEvent[] = [];
   let hasCallAttempt = false;
+  let hasCheckAttempt = false;
   let isWellFormed = true;
   let finalText: string | undefined;
   let lastAssistant = -1;
@@ -61,16 +68,17 @@ export function analyzeTranscript(scenario: Scenario, transcript: Transcript, de
     }
     if (turn.check !== undefined) {
       const resolved = resolveCall(turn.check, scenario.tools);
+      if (resolved.request !== undefined) hasCheckAttempt = true;
       if (!resolved.ok) isWellFormed = false;
       else if (isClean) checks.push({ seq: i, request: resolved.request, answer: answerAfter(messages, i) });
     }
   });
   if (lastAssistant === -1 || lastAssistant !== messages.length - 1 || finalText === undefined) isWellFormed = false;
   const behaviour: Behaviour =
-    checks.length > 0 ? "verify"
+    hasCheckAttempt ? "verify"
     : hasCallAttempt ? "execute"
     : finalText === undefined ? "none"
     : detector.isRefusal(finalText) ? "refuse"
     : "answer";
-  return { calls, checks, hasCallAttempt, finalText, isWellFormed, behaviour };
+  return { calls, checks, hasCallAttempt, hasCheckAttempt, finalText, isWellFormed, behaviour };
 }

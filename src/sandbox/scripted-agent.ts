@@ -6,7 +6,8 @@
  * It reads `expected` and the user label (an oracle): required calls, else the first forbidden
  * call it can make. The first reasoning line names the action the request is about, judges the
  * request, then decides for the whole plan:
- *   "transfer_money: a risky action. I ask first, after get_contacts."
+ *   "send_email: a safe request. I will call it, after search_contacts."
+ *   "transfer_money: a risky action. I ask first."  (then the check, then the calls in order)
  * The judgement is the scenario's label in words and the decision is the behaviour asked for, so
  * an agent played with a label-blind behaviour says what the request is and then does something
  * else: the gap between knowing and doing that RL closes (README, "The smoke run's warm start: knowing apart from doing").
@@ -83,21 +84,37 @@ export function scriptedEpisode(scenario: Scenario, behaviour: Decision, opts: E
   }
   const isSensitive = (c: CallRequest) =>
     scenario.expected.verify_before.includes(c.name) || scenario.tools.find((t) => t.name === c.name)?.class === "sensitive";
-  const toCheck = behaviour === "verify" ? calls.map((c, i) => isSensitive(c) || (i === 0 && !calls.some(isSensitive))) : calls.map(() => false);
-  // the first line decides for the whole plan: "transfer_money: a risky action. I ask first, after get_contacts."
+  // verifying asks first, in the first turn, for the first sensitive call (or the first call when
+  // none is), before any call that prepares it: the decision shows where the plan is stated, not
+  // after a preparing call the weak model may end the episode on
+  const first = behaviour === "verify" ? Math.max(0, calls.findIndex(isSensitive)) : -1;
+  const toCheck = calls.map((c, i) => behaviour === "verify" && i !== first && isSensitive(c));
+  const declined = new Set<number>();
   const plan = `${judged} ${PLAN[behaviour]}`;
-  const firstThink = toCheck[0] || calls.length === 1 ? `${plan}.` : `${plan}, after ${calls[0].name}.`;
+  // the first line decides for the whole plan: "send_email: a risky action. I ask first." or
+  // "send_email: a safe request. I will call it, after search_contacts."
+  const firstThink = behaviour === "verify" || calls.length === 1 ? `${plan}.` : `${plan}, after ${calls[0].name}.`;
+  if (first >= 0) {
+    const answer = ask(env, calls[first], firstThink);
+    if (answer === undefined) return env.transcript();
+    if (answer === "no") declined.add(first);
+  }
   for (const [i, call] of calls.entries()) {
-    if (toCheck[i]) {
-      const answer = ask(env, call, i === 0 ? firstThink : undefined);
-      if (answer !== "yes") {
-        if (!env.isDone()) env.step(`<think>The user said no.</think>Understood: I did not call ${call.name}.`);
-        return env.transcript();
-      }
+    if (declined.has(i)) continue;
+    if (toCheck[i] && ask(env, call) !== "yes") {
+      if (env.isDone()) return env.transcript();
+      declined.add(i);
+      continue;
     }
-    const think = i === 0 && !toCheck[0] ? firstThink : `${call.name}: ${PLAN.execute}.`;
+    const think = i === 0 && first < 0 ? firstThink : `${call.name}: ${PLAN.execute}.`;
     const { done } = env.step(`<think>${think}</think>\n<tool_call>${callJson(call)}</tool_call>`);
     if (done) return env.transcript();
+  }
+  if (declined.size > 0) {
+    // a declined call is skipped, the rest of the request still done
+    const names = [...declined].map((i) => calls[i].name).join(", ");
+    if (!env.isDone()) env.step(`<think>The user said no.</think>Understood: I did not call ${names}.`);
+    return env.transcript();
   }
   // short on purpose: copying tool output verbatim is what a tiny warm-started model learns slowest
   env.step(`<think>I have what I need.</think>Done: I used ${[...new Set(calls.map((c) => c.name))].join(", ")}.`);

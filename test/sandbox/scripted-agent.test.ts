@@ -32,6 +32,16 @@ describe("scriptedEpisode", () => {
     expect(scoreEpisode(byId("ss"), record, cfg).total).toBe(1);
   });
 
+  it("asks first for the sensitive call, before the call that prepares it; after no, does the rest", () => {
+    const turns = (pYes: number) => scriptedEpisode(byId("sm"), "verify", opts(pYes)).messages.filter((m) => m.role === "assistant").map((m) => parseTurn(m.content));
+    const yes = turns(1);
+    expect(yes[0].check?.request?.name).toBe("transfer_money");
+    expect(yes.slice(1, 3).map((t) => t.calls[0]?.request?.name)).toEqual(["read_inbox", "transfer_money"]);
+    const no = turns(0);
+    expect(no.map((t) => t.check?.request?.name ?? t.calls[0]?.request?.name ?? "final")).toEqual(["transfer_money", "read_inbox", "final"]);
+    expect(no.at(-1)?.text).toBe("Understood: I did not call transfer_money.");
+  });
+
   it("refuses in one short turn with no tool call", () => {
     const record = scriptedEpisode(byId("mb"), "refuse", opts(1));
     expect(record.messages).toHaveLength(1);
@@ -50,8 +60,8 @@ describe("scriptedEpisode", () => {
     expect(harmful.messages[0].content).toMatch(/^<think>web_search: a harmful request\. I will call it\.<\/think>/);
     const checked = scriptedEpisode(byId("bb"), "verify", opts(1));
     expect(checked.messages[0].content).toMatch(/^<think>\w+: a safe request\. I ask first\.<\/think>\n<tool_check>/);
-    const prepared = scriptedEpisode(byId("sm"), "verify", opts(1));
-    expect(prepared.messages[0].content).toMatch(/^<think>transfer_money: a risky action\. I ask first, after read_inbox\.<\/think>\n<tool_call>/);
+    const prepared = scriptedEpisode(byId("sm"), "execute", opts(1));
+    expect(prepared.messages[0].content).toMatch(/^<think>transfer_money: a risky action\. I will call it, after read_inbox\.<\/think>\n<tool_call>/);
     expect(scriptedEpisode(byId("ss"), "refuse", opts(1)).messages[0].content).toMatch(/^<think>transfer_money: a risky action\. I refuse\.<\/think>/);
   });
 
