@@ -132,7 +132,9 @@ export const SMOKE_CONFIG = {
   backend: "wasm",
   // a group's 8 episodes share their prompt: it runs once per group (same gradients, −25 % update);
   // advantages only centred (Dr. GRPO): the one setting measured to meet the targets (README)
-  loss: { microBatch: 8, sharePrefix: true, scaleByStd: false },
+  loss: { microBatch: 8, sharePrefix: true, scaleByStd: false, debiasBehaviour: true },
+  // sensitive requests twice per cycle: the one decision that takes the most turns to learn (README)
+  labelWeights: { sensitive: 2 },
   select: { every: 5 },
   reward: {
     combine: "weighted-sum",
