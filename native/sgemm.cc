@@ -1,8 +1,10 @@
 // Blocked GEMM: a 6 × 16 micro-kernel keeps 12 AVX accumulators over a KC-long k block, reading A
 // in place (plain or transposed: no copy of A, which for attention is the activations) and B from
 // KC × 16 panels packed with zero padding (a strided B thrashes L1 at power-of-two widths).
-// Summation order of C[i][j]: for each k block (KC wide, in order), a left-to-right FMA chain
-// over the block, then added to C — fixed by k alone, so independent of tiling and threads.
+// Summation order of C[i][j]: one left-to-right FMA chain over all of k — a k block after the first
+// starts its chain from C — so the sum is the same whatever the tiling, the threads, and the zero
+// terms in front (a left-padded batch's attention weights): c = fma(a, b, c) leaves c unchanged when
+// a·b is an exact 0.
 #include "sgemm.h"
 
 #include <immintrin.h>
@@ -68,13 +70,18 @@ void packB(const Gemm& g, int j0, int cols, int k0, int kc, float* dst) {
   }
 }
 
-// acc = Σ_p op(A)[rows, p] ⊗ B[p, 16 columns] over one k block (B rows `ldb` floats apart); then
-// C (+)= acc on the valid rows × cols. `a[r]` points at row r (rows past the edge repeat the last
-// one; their sums are dropped). Twelve named accumulators: an array of them is spilled by GCC.
+// acc = C (when `accumulate`, else 0), then acc += op(A)[rows, p] ⊗ B[p, 16 columns] for each p of
+// one k block in order (B rows `ldb` floats apart); C = acc on the valid rows × cols. `a[r]` points
+// at row r (rows past the edge repeat the last one; their sums are dropped). Twelve named
+// accumulators: an array of them is spilled by GCC.
 __attribute__((target("avx2,fma")))
 void microKernel(int kc, const float* const a[MR], size_t kStep, const float* b, size_t ldb, float* c, int ldc, int rows, int cols, bool accumulate) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  alignas(32) float tile[MR][NR] = {};
+  if (accumulate)
+    for (int r = 0; r < rows; r++) std::memcpy(tile[r], c + (size_t)r * ldc, cols * sizeof(float));
+  __m256 c00 = _mm256_load_ps(tile[0]), c01 = _mm256_load_ps(tile[0] + 8), c10 = _mm256_load_ps(tile[1]), c11 = _mm256_load_ps(tile[1] + 8);
+  __m256 c20 = _mm256_load_ps(tile[2]), c21 = _mm256_load_ps(tile[2] + 8), c30 = _mm256_load_ps(tile[3]), c31 = _mm256_load_ps(tile[3] + 8);
+  __m256 c40 = _mm256_load_ps(tile[4]), c41 = _mm256_load_ps(tile[4] + 8), c50 = _mm256_load_ps(tile[5]), c51 = _mm256_load_ps(tile[5] + 8);
   const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
   for (int p = 0; p < kc; p++, b += ldb) {
     const size_t o = p * kStep;
@@ -92,26 +99,18 @@ void microKernel(int kc, const float* const a[MR], size_t kStep, const float* b,
     ar = _mm256_broadcast_ss(a5 + o);
     c50 = _mm256_fmadd_ps(ar, b0, c50); c51 = _mm256_fmadd_ps(ar, b1, c51);
   }
-  alignas(32) float tile[MR][NR];
   const __m256 accs[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   for (int r = 0; r < MR; r++) {
     _mm256_store_ps(tile[r], accs[r][0]);
     _mm256_store_ps(tile[r] + 8, accs[r][1]);
   }
-  for (int r = 0; r < rows; r++) {
-    float* row = c + (size_t)r * ldc;
-    if (accumulate)
-      for (int j = 0; j < cols; j++) row[j] += tile[r][j];
-    else
-      for (int j = 0; j < cols; j++) row[j] = tile[r][j];
-  }
+  for (int r = 0; r < rows; r++) std::memcpy(c + (size_t)r * ldc, tile[r], cols * sizeof(float));
 }
 
 // Columns [j0, j1) of one product: a thread's share. Per k block, each op(B) panel is packed once
 // (it is read by every row). Up to MC rows, a panel is packed right before its rows use it, so it
 // is still in L1; past MC, all panels of the block are packed first and A's rows are read in place
-// MC at a time, so they stay in L2 while the panels go by. Either way each micro-kernel call sees
-// the same k block, so the order of every sum is the same.
+// MC at a time, so they stay in L2 while the panels go by. Either way every sum is one chain in k.
 void gemmColumns(const Gemm& g, int j0, int j1) {
   // reused across calls: a fresh buffer per call cost page faults (≈ 40 µs for a 1 × 384 × 128
   // product, more than the product itself)

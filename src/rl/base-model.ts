@@ -84,7 +84,7 @@ export function warmStartDir(cfg: RunConfig, baseDir: string, train: readonly Sc
 function warmStartKey(cfg: RunConfig, baseDir: string, train: readonly Scenario[], backend: BackendName): string {
   const { microBatch, ...warm } = cfg.warmStart; // microBatch is keyed with the other loss settings
   const scenarios = crypto.createHash("sha256").update(JSON.stringify(train)).digest("hex").slice(0, 16);
-  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, scenarios, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 8, ...(backend === "wasm" || backend === "cpu" ? {} : { backend }), ...(backend === "wasm" && nativeAddon() ? { kernels: "native" } : {}) };
+  const shaping = { baseDir: path.resolve(baseDir), warmStart: warm, scenarios, pYes: cfg.rollout.pYes, maxTurns: cfg.rollout.maxTurns, systemPrompt: cfg.rollout.systemPrompt, loss: { microBatch, chunkRows: cfg.loss.chunkRows, ...(cfg.loss.sharePrefix && microBatch > 1 ? { sharePrefix: true } : {}) }, version: 9, ...(backend === "wasm" || backend === "cpu" ? {} : { backend }), ...(backend === "wasm" && nativeAddon() ? { kernels: "native" } : {}) };
   return crypto.createHash("sha256").update(JSON.stringify(shaping)).digest("hex").slice(0, 12);
 }
 

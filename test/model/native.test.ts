@@ -1,8 +1,8 @@
 /**
  * The native product (native/sgemm.cc through model/native-kernels.ts) against a float64
  * reference: every transpose combination, broadcast batches, edge sizes; and the properties the
- * trainer relies on: the same bits whatever the thread count, and a row's result independent of
- * the rows beside it.
+ * trainer relies on: the same bits whatever the thread count, a row's result independent of
+ * the rows beside it, and of zero terms in front of the inner dimension.
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -94,5 +94,22 @@ describe.skipIf(!hasNative)("native matrix product", () => {
       expect(Buffer.from(alone.buffer).equals(runs[0].subarray(row * n * 4, (row + 1) * n * 4)), `row ${row}`).toBe(true);
     }
     setNativeThreads(2);
+  });
+
+  it("gives the same bits with zero terms in front of the inner dimension (a left-padded batch's attention weights times values)", async () => {
+    // the pool decodes each thread's episodes as one batch, left-padded to its longest prompt: the
+    // attention weights of the padding are exact zeros, and the product must not see how many
+    const [m, k, n] = [7, 600, 40];
+    const [a, b] = [random([m, k], 3), random([k, n], 4)];
+    const plain = Buffer.from((await product(a, b, [m, k], [k, n], false, false)).buffer);
+    for (const pad of [1, 77, 256, 300]) {
+      const ap = new Float32Array(m * (pad + k));
+      for (let i = 0; i < m; i++) ap.set(a.subarray(i * k, (i + 1) * k), i * (pad + k) + pad);
+      const bp = new Float32Array((pad + k) * n);
+      bp.set(random([pad, n], 5));
+      bp.set(b, pad * n);
+      const padded = Buffer.from((await product(ap, bp, [m, pad + k], [pad + k, n], false, false)).buffer);
+      expect(padded.equals(plain), `${pad} zero terms in front`).toBe(true);
+    }
   });
 });
