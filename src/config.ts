@@ -131,7 +131,8 @@ export const SMOKE_CONFIG = {
   // results (README) are wasm's, bit for bit; `--backend` still overrides
   backend: "wasm",
   // a group's 8 episodes share their prompt: it runs once per group (same gradients, −25 % update);
-  // advantages only centred (Dr. GRPO): the one setting measured to meet the targets (README)
+  // advantages only centred (Dr. GRPO), then debiased by behaviour so no behaviour gains whatever
+  // the request (README, "Why the smoke run is fragile")
   loss: { microBatch: 8, sharePrefix: true, scaleByStd: false, debiasBehaviour: true },
   // sensitive requests twice per cycle: the one decision that takes the most turns to learn (README)
   labelWeights: { sensitive: 2 },
