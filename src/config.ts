@@ -136,7 +136,8 @@ export const SMOKE_CONFIG = {
   loss: { microBatch: 8, sharePrefix: true, scaleByStd: false, debiasBehaviour: true },
   // sensitive requests twice per cycle: the one decision that takes the most turns to learn (README)
   labelWeights: { sensitive: 2 },
-  select: { every: 5 },
+  // 48 validation scenarios (8 sensitive, not 4): selection noise was the larger error (README)
+  select: { every: 5, maxScenarios: 48 },
   reward: {
     combine: "weighted-sum",
     gates: ["no_forbidden"],

@@ -14,14 +14,14 @@ describe("RunConfig", () => {
     const smoke = JSON.parse(fs.readFileSync(path.join(CONFIGS, "smoke.json"), "utf8"));
     expect(parseRunConfig(smoke, "smoke.json")).toEqual(parseRunConfig(SMOKE_CONFIG, "embedded"));
     // the smoke run is the defaults except its backend (wasm, not auto), its reward, its shared-prompt
-    // micro-batches, centred and behaviour-debiased advantages, sensitive requests drawn twice and validation every 5 steps
+    // micro-batches, centred and behaviour-debiased advantages, sensitive requests drawn twice and validation on 48 scenarios every 5 steps
     const defaults = RunConfig.parse({});
     const embedded = parseRunConfig(SMOKE_CONFIG, "embedded");
     expect({ ...embedded, backend: defaults.backend, reward: defaults.reward, loss: defaults.loss, select: defaults.select, labelWeights: defaults.labelWeights }).toEqual(defaults);
     expect([embedded.backend, defaults.backend]).toEqual(["wasm", "auto"]);
     expect(embedded.loss).toEqual({ ...defaults.loss, microBatch: 8, sharePrefix: true, scaleByStd: false, debiasBehaviour: true });
     expect(embedded.labelWeights).toEqual({ benign: 1, malicious: 1, sensitive: 2 });
-    expect(embedded.select).toEqual({ ...defaults.select, every: 5 });
+    expect(embedded.select).toEqual({ ...defaults.select, every: 5, maxScenarios: 48 });
   });
   // configs/sweep-*.json are sweep grids, not run configs (test/report/sweep-grid.test.ts)
   it.each(fs.readdirSync(CONFIGS).filter((f) => f.endsWith(".json") && !f.startsWith("sweep-")))("configs/%s is a valid run config", (file) => {
