@@ -42,6 +42,9 @@ bool typedArg(napi_env env, napi_value value, napi_typedarray_type type, const T
   return true;
 }
 
+// A threads argument: at least 1.
+int threadsOf(int32_t threads) { return threads < 1 ? 1 : threads; }
+
 // gemmBatch(heap: ArrayBuffer, products: Int32Array, threads: number): undefined
 // products: 8 ints per product: aOffset, bOffset, cOffset (in floats), m, n, k, transA, transB.
 napi_value GemmBatch(napi_env env, napi_callback_info info) {
@@ -63,7 +66,7 @@ napi_value GemmBatch(napi_env env, napi_callback_info info) {
       return fail(env, "a product reaches past the end of the heap");
     products.push_back({f + d[0], f + d[1], f + d[2], (int)m, (int)n, (int)k, d[6] != 0, d[7] != 0});
   }
-  trirl::gemmBatch(products.data(), (int)products.size(), threads < 1 ? 1 : threads);
+  trirl::gemmBatch(products.data(), (int)products.size(), threadsOf(threads));
   return nullptr;
 }
 
@@ -181,7 +184,7 @@ napi_value AttentionIn(napi_env env, napi_callback_info info) {
   a.pastK = o.at(d[7], b * kv * past * hd, past > 0), a.pastV = o.at(d[8], b * kv * past * hd, past > 0);
   a.scores = o.at(d[9], b * h * t * s), a.keys = o.at(d[10], b * kv * s * hd), a.values = o.at(d[11], b * kv * s * hd);
   if (!o.ok) return fail(env, "attentionIn reaches past the heap");
-  a.b = (int)b, a.t = (int)t, a.past = (int)past, a.heads = (int)h, a.kvHeads = (int)kv, a.d = (int)hd, a.threads = d[18] < 1 ? 1 : d[18];
+  a.b = (int)b, a.t = (int)t, a.past = (int)past, a.heads = (int)h, a.kvHeads = (int)kv, a.d = (int)hd, a.threads = threadsOf(d[18]);
   a.eps = (float)fl[0], a.qScale = (float)fl[1];
   trirl::attentionIn(a);
   return nullptr;
@@ -203,7 +206,7 @@ napi_value AttentionOut(napi_env env, napi_callback_info info) {
   a.probs = o.at(d[0], b * h * t * s), a.values = o.at(d[1], b * kv * s * hd), a.x = o.at(d[2], rows * c), a.normW = o.at(d[3], c);
   a.h = o.at(d[4], rows * c), a.gate = o.at(d[5], rows * f), a.up = o.at(d[6], rows * f);
   if (!o.ok) return fail(env, "attentionOut reaches past the heap");
-  a.b = (int)b, a.t = (int)t, a.s = (int)s, a.heads = (int)h, a.kvHeads = (int)kv, a.d = (int)hd, a.threads = d[13] < 1 ? 1 : d[13];
+  a.b = (int)b, a.t = (int)t, a.s = (int)s, a.heads = (int)h, a.kvHeads = (int)kv, a.d = (int)hd, a.threads = threadsOf(d[13]);
   a.eps = (float)fl[0];
   trirl::attentionOut(a);
   return nullptr;
@@ -222,7 +225,7 @@ napi_value MlpOut(napi_env env, napi_callback_info info) {
   const int64_t f = a.down.in, c = a.down.out;
   a.gate = o.at(d[0], rows * f), a.sig = o.at(d[1], rows * f), a.up = o.at(d[2], rows * f), a.h = o.at(d[3], rows * c), a.y = o.at(d[4], rows * c);
   if (!o.ok) return fail(env, "mlpOut reaches past the heap");
-  a.rows = (int)rows, a.threads = d[6] < 1 ? 1 : d[6];
+  a.rows = (int)rows, a.threads = threadsOf(d[6]);
   trirl::mlpOut(a);
   return nullptr;
 }
@@ -239,7 +242,7 @@ napi_value LinearForward(napi_env env, napi_callback_info info) {
   const float* x = o.at(d[0], rows * l.in);
   float* y = o.at(d[1], rows * l.out);
   if (!o.ok) return fail(env, "linearForward reaches past the heap");
-  trirl::linearForward(x, (int)rows, l, y, d[3] < 1 ? 1 : d[3]);
+  trirl::linearForward(x, (int)rows, l, y, threadsOf(d[3]));
   return nullptr;
 }
 
@@ -258,7 +261,7 @@ napi_value LinearBackward(napi_env env, napi_callback_info info) {
   float* daT = o.at(d[3], (int64_t)l.in * l.rank);
   float* dbT = o.at(d[4], (int64_t)l.rank * l.out);
   if (!o.ok) return fail(env, "linearBackward reaches past the heap");
-  trirl::linearBackward(x, dy, (int)rows, l, dx, daT, dbT, d[6] < 1 ? 1 : d[6]);
+  trirl::linearBackward(x, dy, (int)rows, l, dx, daT, dbT, threadsOf(d[6]));
   return nullptr;
 }
 

@@ -76,12 +76,16 @@ void packB(const Gemm& g, int j0, int cols, int k0, int kc, float* dst) {
 // accumulators: an array of them is spilled by GCC.
 __attribute__((target("avx2,fma")))
 void microKernel(int kc, const float* const a[MR], size_t kStep, const float* b, size_t ldb, float* c, int ldc, int rows, int cols, bool accumulate) {
-  alignas(32) float tile[MR][NR] = {};
-  if (accumulate)
+  alignas(32) float tile[MR][NR];
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  if (accumulate) {  // the chain goes on from C (rows and columns past the edge start from 0)
+    std::memset(tile, 0, sizeof tile);
     for (int r = 0; r < rows; r++) std::memcpy(tile[r], c + (size_t)r * ldc, cols * sizeof(float));
-  __m256 c00 = _mm256_load_ps(tile[0]), c01 = _mm256_load_ps(tile[0] + 8), c10 = _mm256_load_ps(tile[1]), c11 = _mm256_load_ps(tile[1] + 8);
-  __m256 c20 = _mm256_load_ps(tile[2]), c21 = _mm256_load_ps(tile[2] + 8), c30 = _mm256_load_ps(tile[3]), c31 = _mm256_load_ps(tile[3] + 8);
-  __m256 c40 = _mm256_load_ps(tile[4]), c41 = _mm256_load_ps(tile[4] + 8), c50 = _mm256_load_ps(tile[5]), c51 = _mm256_load_ps(tile[5] + 8);
+    c00 = _mm256_load_ps(tile[0]), c01 = _mm256_load_ps(tile[0] + 8), c10 = _mm256_load_ps(tile[1]), c11 = _mm256_load_ps(tile[1] + 8);
+    c20 = _mm256_load_ps(tile[2]), c21 = _mm256_load_ps(tile[2] + 8), c30 = _mm256_load_ps(tile[3]), c31 = _mm256_load_ps(tile[3] + 8);
+    c40 = _mm256_load_ps(tile[4]), c41 = _mm256_load_ps(tile[4] + 8), c50 = _mm256_load_ps(tile[5]), c51 = _mm256_load_ps(tile[5] + 8);
+  }
   const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
   for (int p = 0; p < kc; p++, b += ldb) {
     const size_t o = p * kStep;

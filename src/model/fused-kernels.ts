@@ -10,7 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { nativeAddon , registerNativeKernels } from "./native-kernels.ts";
+import { nativeAddon, registerNativeKernels } from "./native-kernels.ts";
 
 const RMS_NORM = "TrirlRmsNorm";
 const ATTENTION_HEADS = "TrirlAttentionHeads";

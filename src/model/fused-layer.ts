@@ -10,7 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { KvCache } from "./kv-cache.ts";
-import { nativeAddon, nativeThreadCount , registerNativeKernels } from "./native-kernels.ts";
+import { heapOffsets, linearOperand, nativeAddon, nativeThreadCount, registerNativeKernels, type KernelArgs } from "./native-kernels.ts";
 import type { Adapters } from "./qwen.ts";
 import type { Linear, QwenModel } from "./weights.ts";
 
@@ -18,20 +18,14 @@ const ATTENTION_IN = "TrirlAttentionIn";
 const ATTENTION_OUT = "TrirlAttentionOut";
 const MLP_OUT = "TrirlMlpOut";
 
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: tf.NamedAttrMap };
 /** Per linear (by input-name prefix): whether its weight is [out, in], and its LoRA scale. */
 type LinearAttrs = Record<string, { isOutIn: boolean; scale: number }>;
 
-/** Float offsets into the wasm heap (−1 = absent); taken after every output is allocated (an allocation may move the heap). */
+/** Heap offsets, and the 8 ints of the linear under input-name prefix `p`; after every output is allocated. */
 function offsetsOf(backend: BackendWasm, inputs: Record<string, tf.TensorInfo | undefined>, outputs: tf.TensorInfo[]) {
-  const heap = (backend.typedArrayFromHeap(outputs[0]) as Float32Array).buffer;
-  const at = (t: tf.TensorInfo | undefined) => (t ? (backend.typedArrayFromHeap(t) as Float32Array).byteOffset / 4 : -1);
-  const linear = (p: string, attrs: LinearAttrs) => {
-    const w = inputs[`${p}W`]!;
-    const [inDim, outDim] = attrs[p].isOutIn ? [w.shape[1], w.shape[0]] : w.shape;
-    const rank = inputs[`${p}A`]?.shape[1] ?? 0;
-    return [at(w), at(inputs[`${p}Bias`]), at(inputs[`${p}A`]), at(inputs[`${p}B`]), inDim, outDim, rank, Number(attrs[p].isOutIn)];
-  };
+  const { heap, at } = heapOffsets(backend, outputs[0]);
+  const linear = (p: string, attrs: LinearAttrs) =>
+    linearOperand(at, { w: inputs[`${p}W`]!, bias: inputs[`${p}Bias`], aT: inputs[`${p}A`], bT: inputs[`${p}B`], isOutIn: attrs[p].isOutIn });
   return { heap, at, linear };
 }
 

@@ -9,7 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { nativeAddon, nativeThreadCount , registerNativeKernels } from "./native-kernels.ts";
+import { heapOffsets, linearOperand, nativeAddon, nativeThreadCount, registerNativeKernels, type KernelArgs } from "./native-kernels.ts";
 import { isTrainable } from "./matmul.ts";
 import type { LoraTerm } from "./qwen.ts";
 import type { Linear } from "./weights.ts";
@@ -17,36 +17,27 @@ import type { Linear } from "./weights.ts";
 const LINEAR = "TrirlLoraLinear";
 const LINEAR_GRAD = "TrirlLoraLinearGrad";
 
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: tf.NamedAttrMap };
 type Attrs = { isOutIn: boolean; scale: number };
-
-/** Offsets (floats) of the linear's operands and its 8 ints [w, bias, aT, bT, in, out, rank, transW]; after every allocation. */
-function linearInts(wasm: BackendWasm, inputs: Record<string, tf.TensorInfo | undefined>, { isOutIn }: Attrs) {
-  const at = (t: tf.TensorInfo | undefined) => (t ? (wasm.typedArrayFromHeap(t) as Float32Array).byteOffset / 4 : -1);
-  const { w, bias, aT, bT } = inputs as Record<"w" | "aT" | "bT", tf.TensorInfo> & { bias?: tf.TensorInfo };
-  const [inDim, outDim] = isOutIn ? [w.shape[1], w.shape[0]] : w.shape;
-  return { at, ints: [at(w), at(bias), at(aT), at(bT), inDim, outDim, aT.shape[1], Number(isOutIn)] };
-}
 
 function linearKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const wasm = backend as BackendWasm;
   const a = attrs as unknown as Attrs;
-  const { x, bT } = inputs;
+  const { x, w, bias, aT, bT } = inputs;
   const out = wasm.makeOutput([x.shape[0], bT.shape[1]], "float32");
-  const { at, ints } = linearInts(wasm, inputs, a);
-  const heap = (wasm.typedArrayFromHeap(out) as Float32Array).buffer;
-  nativeAddon()!.linearForward(heap, Int32Array.from([at(x), at(out), x.shape[0], nativeThreadCount(), ...ints]), Float64Array.from([a.scale]));
+  const { heap, at } = heapOffsets(wasm, out);
+  const ints = [at(x), at(out), x.shape[0], nativeThreadCount(), ...linearOperand(at, { w, bias, aT, bT, isOutIn: a.isOutIn })];
+  nativeAddon()!.linearForward(heap, Int32Array.from(ints), Float64Array.from([a.scale]));
   return out;
 }
 
 function linearGradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as BackendWasm;
   const a = attrs as unknown as Attrs;
-  const { x, dy, aT, bT } = inputs;
+  const { x, dy, w, bias, aT, bT } = inputs;
   const outs = [wasm.makeOutput(x.shape, "float32"), wasm.makeOutput(aT.shape, "float32"), wasm.makeOutput(bT.shape, "float32")];
-  const { at, ints } = linearInts(wasm, inputs, a);
-  const heap = (wasm.typedArrayFromHeap(outs[0]) as Float32Array).buffer;
-  nativeAddon()!.linearBackward(heap, Int32Array.from([at(x), at(dy), ...outs.map(at), x.shape[0], nativeThreadCount(), ...ints]), Float64Array.from([a.scale]));
+  const { heap, at } = heapOffsets(wasm, outs[0]);
+  const ints = [at(x), at(dy), ...outs.map(at), x.shape[0], nativeThreadCount(), ...linearOperand(at, { w, bias, aT, bT, isOutIn: a.isOutIn })];
+  nativeAddon()!.linearBackward(heap, Int32Array.from(ints), Float64Array.from([a.scale]));
   return outs;
 }
 

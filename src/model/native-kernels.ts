@@ -114,6 +114,25 @@ export function nativeExp(args: { inputs: tf.NamedTensorInfoMap; backend: unknow
   return out;
 }
 
+/** What tfjs hands a registered kernel. */
+export type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: tf.NamedAttrMap };
+
+/**
+ * The wasm heap and each tensor's float offset in it (−1 = absent), for the addon's layer calls;
+ * take them after every output is allocated (an allocation may move the heap).
+ */
+export function heapOffsets(backend: BackendWasm, anyTensor: tf.TensorInfo) {
+  const heap = (backend.typedArrayFromHeap(anyTensor) as Float32Array).buffer;
+  const at = (t: tf.TensorInfo | undefined) => (t ? (backend.typedArrayFromHeap(t) as Float32Array).byteOffset / 4 : -1);
+  return { heap, at };
+}
+
+/** A linear's 8 ints for the addon (native/addon.cc Operands::linear): [w, bias, aT, bT, in, out, rank, transW]. */
+export function linearOperand(at: (t: tf.TensorInfo | undefined) => number, l: { w: tf.TensorInfo; bias?: tf.TensorInfo; aT?: tf.TensorInfo; bT?: tf.TensorInfo; isOutIn: boolean }): number[] {
+  const [inDim, outDim] = l.isOutIn ? [l.w.shape[1], l.w.shape[0]] : l.w.shape;
+  return [at(l.w), at(l.bias), at(l.aT), at(l.bT), inDim, outDim, l.aT?.shape[1] ?? 0, Number(l.isOutIn)];
+}
+
 /** Registers `kernels` on the wasm backend when the addon is loaded; whether they are registered (idempotent). */
 export function registerNativeKernels(kernels: Record<string, tf.KernelFunc>): boolean {
   if (!nativeAddon()) return false;
