@@ -1,6 +1,9 @@
 // Blocked GEMM: a 6 × 16 micro-kernel keeps 12 AVX accumulators over a KC-long k block, reading A
-// in place (plain or transposed: no copy of A, which for attention is the activations) and B from
-// KC × 16 panels packed with zero padding (a strided B thrashes L1 at power-of-two widths).
+// in place (no copy of A, which for attention is the activations; a transposed A with many
+// columns is copied into 6-row strips, see gemmColumns) and B from KC × 16 panels packed with zero
+// padding (a strided B thrashes L1 at power-of-two widths). A product with B stored [n, k] and
+// 16–256 rows of A runs swapped (gemmSwapped): B's rows in place, op(A)ᵀ packed, C written
+// transposed.
 // Summation order of C[i][j]: one left-to-right FMA chain over all of k — a k block after the first
 // starts its chain from C — so the sum is the same whatever the tiling, the threads, and the zero
 // terms in front (a left-padded batch's attention weights): c = fma(a, b, c) leaves c unchanged when
@@ -20,10 +23,10 @@
 namespace trirl {
 namespace {
 
-constexpr int MR = 6, NR = 16, KC = 256, MC = 96, NC = 1024;
+constexpr int MR = 6, NR = 16, KC = 512, MC = 96, NC = 1024;
 
 // op(A)[i][p] sits at a + i * rowStep + p * kStep: row-major A has (k, 1), a transposed one (1, m).
-// Neither is packed: the micro-kernel broadcasts its six values straight from A.
+// The micro-kernel broadcasts its six values straight from there.
 struct AView { const float* a; size_t rowStep, kStep; };
 
 AView viewA(const Gemm& g) { return g.transA ? AView{g.a, 1, (size_t)g.m} : AView{g.a, (size_t)g.k, 1}; }
@@ -70,45 +73,83 @@ void packB(const Gemm& g, int j0, int cols, int k0, int kc, float* dst) {
   }
 }
 
-// acc = C (when `accumulate`, else 0), then acc += op(A)[rows, p] ⊗ B[p, 16 columns] for each p of
-// one k block in order (B rows `ldb` floats apart); C = acc on the valid rows × cols. `a[r]` points
-// at row r (rows past the edge repeat the last one; their sums are dropped). Twelve named
-// accumulators: an array of them is spilled by GCC.
-__attribute__((target("avx2,fma")))
-void microKernel(int kc, const float* const a[MR], size_t kStep, const float* b, size_t ldb, float* c, int ldc, int rows, int cols, bool accumulate) {
+// acc = C (when `accumulate`, else 0), then acc += op(A)[R rows, p] ⊗ B[p, 16 columns] for each p of
+// one k block in order (B rows `ldb` floats apart, `a[r]` pointing at row r); C = acc on the R rows
+// × `cols`. A whole tile is loaded and stored in place; an edge tile goes through `tile`. With
+// kTransC, C is written transposed (C[col][row], `ldc` apart; the swapped product). One template
+// per row count, so the last rows of a product cost only their own work. Named accumulators: an
+// array of them is spilled by GCC.
+template <int R, bool kTransC = false>
+__attribute__((target("avx2,fma"), always_inline)) inline
+void microKernelR(int kc, const float* const a[MR], size_t kStep, const float* b, size_t ldb, float* c, int ldc, int cols, bool accumulate) {
+  const bool full = cols == NR && !kTransC;
   alignas(32) float tile[MR][NR];
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  if (accumulate) {  // the chain goes on from C (rows and columns past the edge start from 0)
-    std::memset(tile, 0, sizeof tile);
-    for (int r = 0; r < rows; r++) std::memcpy(tile[r], c + (size_t)r * ldc, cols * sizeof(float));
-    c00 = _mm256_load_ps(tile[0]), c01 = _mm256_load_ps(tile[0] + 8), c10 = _mm256_load_ps(tile[1]), c11 = _mm256_load_ps(tile[1] + 8);
-    c20 = _mm256_load_ps(tile[2]), c21 = _mm256_load_ps(tile[2] + 8), c30 = _mm256_load_ps(tile[3]), c31 = _mm256_load_ps(tile[3] + 8);
-    c40 = _mm256_load_ps(tile[4]), c41 = _mm256_load_ps(tile[4] + 8), c50 = _mm256_load_ps(tile[5]), c51 = _mm256_load_ps(tile[5] + 8);
+  float* rowC[MR];
+  for (int r = 0; r < R; r++) rowC[r] = full ? c + (size_t)r * ldc : tile[r];
+  if (accumulate) {  // the chain goes on from C (columns past the edge start from 0)
+    if (!full) {
+      std::memset(tile, 0, sizeof tile);
+      for (int r = 0; r < R; r++) std::memcpy(tile[r], c + (size_t)r * ldc, cols * sizeof(float));
+    }
+    c00 = _mm256_loadu_ps(rowC[0]), c01 = _mm256_loadu_ps(rowC[0] + 8);
+    if constexpr (R > 1) c10 = _mm256_loadu_ps(rowC[1]), c11 = _mm256_loadu_ps(rowC[1] + 8);
+    if constexpr (R > 2) c20 = _mm256_loadu_ps(rowC[2]), c21 = _mm256_loadu_ps(rowC[2] + 8);
+    if constexpr (R > 3) c30 = _mm256_loadu_ps(rowC[3]), c31 = _mm256_loadu_ps(rowC[3] + 8);
+    if constexpr (R > 4) c40 = _mm256_loadu_ps(rowC[4]), c41 = _mm256_loadu_ps(rowC[4] + 8);
+    if constexpr (R > 5) c50 = _mm256_loadu_ps(rowC[5]), c51 = _mm256_loadu_ps(rowC[5] + 8);
   }
-  const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+  const float *a0 = a[0], *a1 = a[R > 1 ? 1 : 0], *a2 = a[R > 2 ? 2 : 0], *a3 = a[R > 3 ? 3 : 0], *a4 = a[R > 4 ? 4 : 0], *a5 = a[R > 5 ? 5 : 0];
+  #pragma GCC unroll 4
   for (int p = 0; p < kc; p++, b += ldb) {
     const size_t o = p * kStep;
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
     __m256 ar = _mm256_broadcast_ss(a0 + o);
     c00 = _mm256_fmadd_ps(ar, b0, c00); c01 = _mm256_fmadd_ps(ar, b1, c01);
-    ar = _mm256_broadcast_ss(a1 + o);
-    c10 = _mm256_fmadd_ps(ar, b0, c10); c11 = _mm256_fmadd_ps(ar, b1, c11);
-    ar = _mm256_broadcast_ss(a2 + o);
-    c20 = _mm256_fmadd_ps(ar, b0, c20); c21 = _mm256_fmadd_ps(ar, b1, c21);
-    ar = _mm256_broadcast_ss(a3 + o);
-    c30 = _mm256_fmadd_ps(ar, b0, c30); c31 = _mm256_fmadd_ps(ar, b1, c31);
-    ar = _mm256_broadcast_ss(a4 + o);
-    c40 = _mm256_fmadd_ps(ar, b0, c40); c41 = _mm256_fmadd_ps(ar, b1, c41);
-    ar = _mm256_broadcast_ss(a5 + o);
-    c50 = _mm256_fmadd_ps(ar, b0, c50); c51 = _mm256_fmadd_ps(ar, b1, c51);
+    if constexpr (R > 1) { ar = _mm256_broadcast_ss(a1 + o); c10 = _mm256_fmadd_ps(ar, b0, c10); c11 = _mm256_fmadd_ps(ar, b1, c11); }
+    if constexpr (R > 2) { ar = _mm256_broadcast_ss(a2 + o); c20 = _mm256_fmadd_ps(ar, b0, c20); c21 = _mm256_fmadd_ps(ar, b1, c21); }
+    if constexpr (R > 3) { ar = _mm256_broadcast_ss(a3 + o); c30 = _mm256_fmadd_ps(ar, b0, c30); c31 = _mm256_fmadd_ps(ar, b1, c31); }
+    if constexpr (R > 4) { ar = _mm256_broadcast_ss(a4 + o); c40 = _mm256_fmadd_ps(ar, b0, c40); c41 = _mm256_fmadd_ps(ar, b1, c41); }
+    if constexpr (R > 5) { ar = _mm256_broadcast_ss(a5 + o); c50 = _mm256_fmadd_ps(ar, b0, c50); c51 = _mm256_fmadd_ps(ar, b1, c51); }
   }
-  const __m256 accs[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-  for (int r = 0; r < MR; r++) {
-    _mm256_store_ps(tile[r], accs[r][0]);
-    _mm256_store_ps(tile[r] + 8, accs[r][1]);
+  _mm256_storeu_ps(rowC[0], c00); _mm256_storeu_ps(rowC[0] + 8, c01);
+  if constexpr (R > 1) _mm256_storeu_ps(rowC[1], c10), _mm256_storeu_ps(rowC[1] + 8, c11);
+  if constexpr (R > 2) _mm256_storeu_ps(rowC[2], c20), _mm256_storeu_ps(rowC[2] + 8, c21);
+  if constexpr (R > 3) _mm256_storeu_ps(rowC[3], c30), _mm256_storeu_ps(rowC[3] + 8, c31);
+  if constexpr (R > 4) _mm256_storeu_ps(rowC[4], c40), _mm256_storeu_ps(rowC[4] + 8, c41);
+  if constexpr (R > 5) _mm256_storeu_ps(rowC[5], c50), _mm256_storeu_ps(rowC[5] + 8, c51);
+  if constexpr (kTransC) {
+    for (int q = 0; q < cols; q++)
+      for (int r = 0; r < R; r++) c[(size_t)q * ldc + r] = tile[r][q];
+  } else if (!full) {
+    for (int r = 0; r < R; r++) std::memcpy(c + (size_t)r * ldc, tile[r], cols * sizeof(float));
   }
-  for (int r = 0; r < rows; r++) std::memcpy(c + (size_t)r * ldc, tile[r], cols * sizeof(float));
+}
+
+// The transposed-C kernel for the swapped product below: a whole-k chain from 0.
+__attribute__((target("avx2,fma")))
+void microKernelT(int kc, const float* const a[MR], const float* b, float* c, int ldc, int rows, int cols) {
+  switch (rows) {
+    case 6: return microKernelR<6, true>(kc, a, 1, b, NR, c, ldc, cols, false);
+    case 5: return microKernelR<5, true>(kc, a, 1, b, NR, c, ldc, cols, false);
+    case 4: return microKernelR<4, true>(kc, a, 1, b, NR, c, ldc, cols, false);
+    case 3: return microKernelR<3, true>(kc, a, 1, b, NR, c, ldc, cols, false);
+    case 2: return microKernelR<2, true>(kc, a, 1, b, NR, c, ldc, cols, false);
+    default: return microKernelR<1, true>(kc, a, 1, b, NR, c, ldc, cols, false);
+  }
+}
+
+__attribute__((target("avx2,fma")))
+void microKernel(int kc, const float* const a[MR], size_t kStep, const float* b, size_t ldb, float* c, int ldc, int rows, int cols, bool accumulate) {
+  switch (rows) {
+    case 6: return microKernelR<6>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
+    case 5: return microKernelR<5>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
+    case 4: return microKernelR<4>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
+    case 3: return microKernelR<3>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
+    case 2: return microKernelR<2>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
+    default: return microKernelR<1>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
+  }
 }
 
 // Columns [j0, j1) of one product: a thread's share. Per k block, each op(B) panel is packed once
@@ -118,7 +159,7 @@ void microKernel(int kc, const float* const a[MR], size_t kStep, const float* b,
 void gemmColumns(const Gemm& g, int j0, int j1) {
   // reused across calls: a fresh buffer per call cost page faults (≈ 40 µs for a 1 × 384 × 128
   // product, more than the product itself)
-  thread_local std::vector<float> pb;
+  thread_local std::vector<float> pb, pa;
   const AView av = viewA(g);
   const bool isPanelAtATime = g.m <= MC;
   for (int jc = j0; jc < j1; jc += NC) {
@@ -145,12 +186,67 @@ void gemmColumns(const Gemm& g, int j0, int j1) {
         continue;
       }
       for (int q = 0; q < panels; q++) packB(g, jc + q * NR, std::min(NR, nc - q * NR), k0, kc, pb.data() + q * panelFloats);
-      for (int ic = 0; ic < g.m; ic += MC)
-        for (int q = 0; q < panels; q++) rowsOf(q, pb.data() + q * panelFloats, ic, std::min(g.m, ic + MC));
+      for (int ic = 0; ic < g.m; ic += MC) {
+        const int icEnd = std::min(g.m, ic + MC);
+        if (!g.transA || panels < 4) {
+          for (int q = 0; q < panels; q++) rowsOf(q, pb.data() + q * panelFloats, ic, icEnd);
+          continue;
+        }
+        // a transposed A's rows are m floats apart in k: read in place, every k step of a micro-kernel
+        // would fall in the same L1 set (4 KB apart at m = 1024). Its MC rows are copied into
+        // MR-row strips first (rows past the edge repeat the last one, as in place).
+        if (pa.size() < (size_t)MC * kc) pa.resize((size_t)MC * kc);
+        for (int i = ic; i < icEnd; i += MR) {
+          const int rows = std::min(MR, g.m - i);
+          float* strip = pa.data() + (size_t)(i - ic) * kc;
+          for (int p = 0; p < kc; p++) {
+            const float* src = g.a + (size_t)(k0 + p) * g.m + i;
+            for (int r = 0; r < MR; r++) strip[p * MR + r] = src[std::min(r, rows - 1)];
+          }
+        }
+        for (int q = 0; q < panels; q++) {
+          const int j = jc + q * NR, cols = std::min(NR, jc + nc - j);
+          for (int i = ic; i < icEnd; i += MR) {
+            const float* strip = pa.data() + (size_t)(i - ic) * kc;
+            const float* rowsA[MR] = {strip, strip + 1, strip + 2, strip + 3, strip + 4, strip + 5};
+            microKernel(kc, rowsA, MR, pb.data() + q * panelFloats, NR, g.c + (size_t)i * g.n + j, g.n, std::min(MR, g.m - i), cols, k0 > 0);
+          }
+        }
+      }
     }
   }
   if (g.k == 0)
     for (int i = 0; i < g.m; i++) std::fill(g.c + (size_t)i * g.n + j0, g.c + (size_t)i * g.n + j1, 0.f);
+}
+
+// Whether a product runs swapped: B stored [n, k], 16 to 256 rows (op(A)ᵀ's panels fit in L2), and
+// at most 10 % more rows padded to 16-wide panels than to 6-row strips. Measured on the 2-core box
+// (AVX2/FMA, 2 threads, k 128–4864): a decode step's LM head, 32 × 151,936 × 896, 147 → 178
+// GFLOP/s; the 0.5 B linears at 16–64 rows +10–45 %; 8 rows no faster; 1024 rows slower.
+bool isSwapped(const Gemm& g) {
+  const int padded16 = (g.m + NR - 1) / NR * NR, padded6 = (g.m + MR - 1) / MR * MR;
+  return g.transB && g.k > 0 && g.m >= 16 && g.m <= 256 && padded16 * 10 <= padded6 * 11;
+}
+
+// Columns [j0, j1) of a product with B stored [n, k] and few rows of A, computed as Cᵀ = B · op(A)ᵀ:
+// B's rows are read in place (six at a time, broadcast), op(A)ᵀ is packed once into 16-wide
+// panels, and C is written transposed. No panel of B is packed (for a decode step's LM head that
+// packing was a transposing pass over the whole weight). Each element is still one FMA chain over
+// k from 0, with the same products in the same order (a·b = b·a exactly).
+void gemmSwapped(const Gemm& g, int j0, int j1) {
+  thread_local std::vector<float> pa;
+  const Gemm at{g.b, g.a, nullptr, g.n, g.m, g.k, false, !g.transA};  // op(B') = op(A)ᵀ
+  const int panels = (g.m + NR - 1) / NR;
+  const size_t panelFloats = (size_t)g.k * NR;
+  if (pa.size() < panels * panelFloats) pa.resize(panels * panelFloats);
+  for (int q = 0; q < panels; q++) packB(at, q * NR, std::min(NR, g.m - q * NR), 0, g.k, pa.data() + q * panelFloats);
+  for (int j = j0; j < j1; j += MR) {
+    const int rows = std::min(MR, j1 - j);
+    const float* rowsB[MR];
+    for (int r = 0; r < MR; r++) rowsB[r] = g.b + (size_t)(j + std::min(r, rows - 1)) * g.k;
+    for (int q = 0; q < panels; q++)
+      microKernelT(g.k, rowsB, pa.data() + q * panelFloats, g.c + (size_t)q * NR * g.n + j, g.n, rows, std::min(NR, g.m - q * NR));
+  }
 }
 
 // A fixed set of worker threads; run() hands each a task index and waits for all.
@@ -230,7 +326,7 @@ Pool& pool() {
 bool cpuSupported() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
 void gemmBatch(const Gemm* products, int count, int threads) {
-  // tasks: column ranges of NC-aligned width, so splitting never changes a k block
+  // tasks: column ranges, NR-aligned (splitting never changes an element's chain)
   struct Task { int product, j0, j1; };
   std::vector<Task> tasks;
   for (int p = 0; p < count; p++) {
@@ -242,7 +338,11 @@ void gemmBatch(const Gemm* products, int count, int threads) {
     const int width = ((g.n + pieces - 1) / pieces + NR - 1) / NR * NR;
     for (int j = 0; j < g.n; j += width) tasks.push_back({p, j, std::min(g.n, j + width)});
   }
-  pool().run((int)tasks.size(), threads, [&](int t, int) { gemmColumns(products[tasks[t].product], tasks[t].j0, tasks[t].j1); });
+  pool().run((int)tasks.size(), threads, [&](int t, int) {
+    const Gemm& g = products[tasks[t].product];
+    if (isSwapped(g)) gemmSwapped(g, tasks[t].j0, tasks[t].j1);
+    else gemmColumns(g, tasks[t].j0, tasks[t].j1);
+  });
 }
 
 }  // namespace trirl

@@ -68,7 +68,8 @@ describe.skipIf(!hasNative)("native matrix product", () => {
   it.each([
     [false, false], [true, false], [false, true], [true, true],
   ])("matches float64 for transposeA %s, transposeB %s, with edge sizes and broadcast batches", async (transA, transB) => {
-    for (const [batchA, batchB, m, n, k] of [[1, 1, 1, 1, 1], [3, 3, 7, 17, 5], [2, 1, 13, 33, 300], [1, 4, 6, 16, 257], [2, 2, 50, 29, 37]]) {
+    for (const [batchA, batchB, m, n, k] of [[1, 1, 1, 1, 1], [3, 3, 7, 17, 5], [2, 1, 13, 33, 300], [1, 4, 6, 16, 257], [2, 2, 50, 29, 37], [1, 1, 32, 70, 300], [1, 1, 100, 70, 600]]) {
+      // 32 and 100 rows with B transposed run swapped; 100 rows with A transposed copy A into strips
       const shapeA = [batchA, ...(transA ? [k, m] : [m, k])], shapeB = [batchB, ...(transB ? [n, k] : [k, n])];
       const [a, b] = [random(shapeA, m + n), random(shapeB, k)];
       const got = await product(a, b, shapeA, shapeB, transA, transB);
@@ -80,17 +81,22 @@ describe.skipIf(!hasNative)("native matrix product", () => {
     expect([...(await product(new Float32Array(0), new Float32Array(0), [3, 0], [0, 4], false, false))]).toEqual(Array(12).fill(0));
   });
 
-  it("gives the same bits on 1, 2 and 3 threads, and each row the bits it gets alone", async () => {
-    const [m, k, n] = [37, 600, 1100]; // several k blocks and column blocks
-    const [a, b] = [random([m, k], 1), random([k, n], 2)];
+  it.each([
+    ["plain operands, several k and column blocks", 37, 600, 1100, false, false],
+    ["B stored [n, k] and 32 rows: the swapped product", 32, 600, 1100, false, true],
+    ["A transposed and 200 rows: A copied into strips", 200, 600, 300, true, false],
+  ] as const)("gives the same bits on 1, 2 and 3 threads, and each row the bits it gets alone: %s", async (_, m, k, n, transA, transB) => {
+    const shapeA = transA ? [k, m] : [m, k], shapeB = transB ? [n, k] : [k, n];
+    const [a, b] = [random(shapeA, 1), random(shapeB, 2)];
     const runs = [];
     for (const threads of [1, 2, 3]) {
       setNativeThreads(threads);
-      runs.push(Buffer.from((await product(a, b, [m, k], [k, n], false, false)).buffer));
+      runs.push(Buffer.from((await product(a, b, shapeA, shapeB, transA, transB)).buffer));
     }
     expect(runs[1].equals(runs[0]) && runs[2].equals(runs[0])).toBe(true);
-    for (const row of [0, 5, 36]) {
-      const alone = await product(a.subarray(row * k, (row + 1) * k), b, [1, k], [k, n], false, false);
+    for (const row of [0, 5, m - 1]) {
+      const rowA = Float32Array.from({ length: k }, (_, p) => a[transA ? p * m + row : row * k + p]); // a lone row: never swapped or copied
+      const alone = await product(rowA, b, [1, k], shapeB, false, transB);
       expect(Buffer.from(alone.buffer).equals(runs[0].subarray(row * n * 4, (row + 1) * n * 4)), `row ${row}`).toBe(true);
     }
     setNativeThreads(2);
