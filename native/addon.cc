@@ -86,9 +86,31 @@ napi_value Exp(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// softmaxRows(heap, ints, invTemp): ints [mode, y, lse (−1: none), out, rows, cols, threads] (elementwise.h).
+napi_value SoftmaxRows(napi_env env, napi_callback_info info);
+
 // Whether [offset, offset + count) lies in the heap (an absent operand, offset −1, counts as inside).
 bool inHeap(int64_t offset, int64_t count, size_t heapFloats) {
   return offset == -1 || (offset >= 0 && count >= 0 && (uint64_t)(offset + count) <= heapFloats);
+}
+
+napi_value SoftmaxRows(napi_env env, napi_callback_info info) {
+  napi_value args[3];
+  float* f = nullptr;
+  size_t heapFloats = 0;
+  if (!heapCall(env, info, 3, args, &f, &heapFloats, "softmaxRows expects (heap, ints, invTemp)")) return nullptr;
+  size_t length = 0;
+  const int32_t* d = nullptr;
+  if (!typedArg(env, args[1], napi_int32_array, &d, &length) || length != 7) return fail(env, "softmaxRows: ints must be an Int32Array of 7");
+  double invTemp = 1;
+  napi_get_value_double(env, args[2], &invTemp);
+  const int64_t mode = d[0], y = d[1], lse = d[2], out = d[3], rows = d[4], cols = d[5];
+  if (mode < 0 || mode > 2) return fail(env, "softmaxRows: unknown mode");
+  const int64_t outCount = mode == 0 ? 2 * rows : mode == 1 ? rows : rows * cols;
+  if (rows < 0 || cols < 0 || y < 0 || out < 0 || (mode != 0 && lse < 0) || !inHeap(y, rows * cols, heapFloats) || !inHeap(lse, rows, heapFloats) || !inHeap(out, outCount, heapFloats))
+    return fail(env, "softmaxRows reaches past the heap");
+  trirl::softmaxRows(static_cast<trirl::SoftmaxMode>(mode), f + y, lse < 0 ? nullptr : f + lse, f + out, (int)rows, (int)cols, (float)invTemp, threadsOf(d[6]));
+  return nullptr;
 }
 
 // rmsNorm(heap, x, w, y, rows, cols, eps): undefined — offsets in floats (fused.h).
@@ -275,6 +297,7 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"gemmBatch", nullptr, GemmBatch, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"exp", nullptr, Exp, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"softmaxRows", nullptr, SoftmaxRows, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"rmsNorm", nullptr, RmsNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"attentionHeads", nullptr, AttentionHeads, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"attentionIn", nullptr, AttentionIn, nullptr, nullptr, nullptr, napi_default, nullptr},

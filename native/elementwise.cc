@@ -10,6 +10,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
+
+#include "sgemm.h"
 
 namespace trirl {
 namespace {
@@ -68,6 +71,48 @@ void expArray(const float* x, float* y, size_t count) {
     _mm256_storeu_ps(y + i, out);
   }
   for (; i < count; i++) y[i] = expScalar(x[i]);
+}
+
+namespace {
+
+// One row of softmaxRows; `t` and `e` are scratch of `cols` floats each.
+void softmaxRow(SoftmaxMode mode, const float* y, float l, float* out, int cols, float invTemp, float* t, float* e) {
+  for (int j = 0; j < cols; j++) t[j] = y[j] * invTemp;  // Mul (× 1 leaves every value as it is)
+  if (mode == SoftmaxMode::kStats) {
+    float mx = t[0];
+    for (int j = 1; j < cols; j++)
+      if (t[j] > mx) mx = t[j];
+    for (int j = 0; j < cols; j++) t[j] = t[j] - mx;
+    expArray(t, t, (size_t)cols);
+    float sum = 0.f;
+    for (int j = 0; j < cols; j++) sum += t[j];
+    out[0] = mx, out[1] = sum;
+    return;
+  }
+  for (int j = 0; j < cols; j++) t[j] = t[j] - l;  // log p
+  if (mode == SoftmaxMode::kProbs) {
+    expArray(t, out, (size_t)cols);
+    return;
+  }
+  expArray(t, e, (size_t)cols);  // p
+  float sum = 0.f;
+  for (int j = 0; j < cols; j++) {
+    const float term = e[j] * t[j];
+    sum += term;
+  }
+  out[0] = sum;
+}
+
+}  // namespace
+
+void softmaxRows(SoftmaxMode mode, const float* y, const float* lse, float* out, int rows, int cols, float invTemp, int threads) {
+  if (rows <= 0 || cols <= 0) return;
+  const size_t width = mode == SoftmaxMode::kStats ? 2 : mode == SoftmaxMode::kEntropy ? 1 : (size_t)cols;
+  parallelFor(rows, threads, [&](int r) {
+    thread_local std::vector<float> scratch;  // kept: a fresh one per call costs page faults
+    if (scratch.size() < 2 * (size_t)cols) scratch.resize(2 * (size_t)cols);
+    softmaxRow(mode, y + (size_t)r * cols, lse ? lse[r] : 0.f, out + r * width, cols, invTemp, scratch.data(), scratch.data() + cols);
+  });
 }
 
 }  // namespace trirl

@@ -13,6 +13,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <functional>
@@ -249,6 +251,18 @@ void gemmSwapped(const Gemm& g, int j0, int j1) {
   }
 }
 
+// Waits for `done` by spinning up to ≈ 50 µs before the caller blocks on a condition variable: a
+// layer's products come back to back, tens of µs each at the tiny model's sizes, and a futex
+// wake-up on this VM costs about as much as such a product.
+template <class Done>
+void spinUntil(const Done& done) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+  for (int i = 0; !done(); i++) {
+    _mm_pause();
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return;
+  }
+}
+
 // A fixed set of worker threads; run() hands each a task index and waits for all.
 class Pool {
  public:
@@ -268,6 +282,7 @@ class Pool {
     wake_.notify_all();
     lock.unlock();
     work(0);
+    spinUntil([&] { return active_.load(std::memory_order_acquire) == 0; });
     lock.lock();
     done_.wait(lock, [&] { return active_ == 0; });
     task_ = nullptr;
@@ -285,6 +300,7 @@ class Pool {
   void loop(int slot) {
     long seen = 0;
     for (;;) {
+      spinUntil([&] { return generation_.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock<std::mutex> lock(mu_);
         wake_.wait(lock, [&] { return generation_ != seen; });
@@ -311,8 +327,9 @@ class Pool {
   std::mutex mu_;
   std::condition_variable wake_, done_;
   const std::function<void(int, int)>* task_ = nullptr;
-  int next_ = 0, total_ = 0, active_ = 0, wanted_ = 0;
-  long generation_ = 0;
+  int next_ = 0, total_ = 0, wanted_ = 0;
+  std::atomic<int> active_{0};
+  std::atomic<long> generation_{0};
 };
 
 // One pool per calling thread: each JS worker thread (rl/pool.ts) runs its own products.
@@ -322,6 +339,10 @@ Pool& pool() {
 }
 
 }  // namespace
+
+void parallelFor(int tasks, int threads, const std::function<void(int)>& f) {
+  pool().run(tasks, threads, [&](int t, int) { f(t); });
+}
 
 bool cpuSupported() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 

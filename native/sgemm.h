@@ -1,6 +1,7 @@
 // trirl native kernels: a deterministic, multi-threaded float32 GEMM (AVX2 + FMA).
 #pragma once
 #include <cstddef>
+#include <functional>
 
 namespace trirl {
 
@@ -18,5 +19,8 @@ struct Gemm {
 void gemmBatch(const Gemm* products, int count, int threads);
 
 bool cpuSupported();  // AVX2 and FMA present
+
+// Runs f(0) … f(tasks − 1) on up to `threads` threads (the products' pool of this calling thread).
+void parallelFor(int tasks, int threads, const std::function<void(int)>& f);
 
 }  // namespace trirl

@@ -12,6 +12,7 @@ import type { Rng } from "../util/rng.ts";
 import { disposeCache, emptyCache, type KvCache } from "./kv-cache.ts";
 import { forward, lmHead, type Adapters } from "./qwen.ts";
 import { sampleToken, type SamplingOptions } from "./sample.ts";
+import { logSumExpRows } from "./softmax-kernels.ts";
 import type { QwenModel } from "./weights.ts";
 
 export type GenerateOptions = SamplingOptions & {
@@ -55,7 +56,7 @@ async function step(model: QwenModel, state: DecodeState, ids: number[][], posit
   tf.dispose([idsT, maskT, out.hidden]);
   disposeCache(state.cache);
   state.cache = out.cache!;
-  const lse = tf.tidy(() => tf.logSumExp(logits.mul(scale), 1)); // [B]
+  const lse = logSumExpRows(logits as tf.Tensor2D, scale); // [B]
   const [values, lses] = (await Promise.all([logits.data(), lse.data()])) as [Float32Array, Float32Array];
   tf.dispose([logits, lse]);
   const v = model.config.vocabSize;

@@ -17,6 +17,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 type Addon = {
   gemmBatch(heap: ArrayBufferLike, products: Int32Array, threads: number): void;
   exp(heap: ArrayBufferLike, from: number, to: number, count: number): void;
+  softmaxRows(heap: ArrayBufferLike, ints: Int32Array, invTemp: number): void;
   rmsNorm(heap: ArrayBufferLike, x: number, w: number, y: number, rows: number, cols: number, eps: number): void;
   attentionHeads(heap: ArrayBufferLike, ints: Int32Array, eps: number, scale: number): void;
   attentionIn(heap: ArrayBufferLike, ints: Int32Array, floats: Float64Array): void;
@@ -31,7 +32,7 @@ const ADDON_PATH = path.join(import.meta.dirname, "..", "..", "build", "Release"
 
 let addon: Addon | null | undefined;
 
-const ENTRY_POINTS = ["gemmBatch", "exp", "rmsNorm", "attentionHeads", "isSupported"] as const;
+const ENTRY_POINTS = ["gemmBatch", "exp", "softmaxRows", "rmsNorm", "attentionHeads", "isSupported"] as const;
 
 /** An addon built from older sources lacks entry points: say so once and use the wasm kernels. */
 function isCurrent(loaded: Addon): boolean {

@@ -1,9 +1,10 @@
 /**
  * Log-probabilities of the sampled tokens under the policy, for the loss. Only positions that
  * predict a sampled token go through the LM head, in row chunks, and the head + log-softmax +
- * pick is one custom-gradient op that keeps only its input and the logsumexps and recomputes
- * the logits in the backward pass, block by block of the vocabulary: at no time is more than
- * [chunkRows, V] of logits alive, never [N, T, V], even under the gradient tape.
+ * pick is one custom-gradient op that keeps its input, the logsumexps and, up to
+ * `KEEP_PROBS_BYTES`, the softmax; past that it recomputes the logits in the backward pass, block
+ * by block of the vocabulary, and at no time is more than [chunkRows, V] of logits alive, never
+ * [N, T, V], even under the gradient tape.
  *   lp_i = z_i[y_i] − logsumexp(z_i),  z_i = (h_i · W) / τ,   W = lm_head, C → V
  *   ∂lp_i/∂h_i = (W[:, y_i] − W · softmax(z_i)) / τ,   ∂lp_i/∂W = h_i ⊗ (onehot(y_i) − softmax(z_i)) / τ
  * Entropy H_i = −Σ p log p comes out of the same pass as a second column (no gradient).
@@ -15,6 +16,7 @@ import { applyWeight, hasFastTransposes, isTrainable, swapLast, weightDims, type
 import type { TokenBatch } from "../model/inputs.ts";
 import { disposeCache, emptyCache } from "../model/kv-cache.ts";
 import { forward, type Adapters } from "../model/qwen.ts";
+import { entropyRows, logSumExpRows, softmaxProbs } from "../model/softmax-kernels.ts";
 import type { QwenModel } from "../model/weights.ts";
 import { assert } from "../util/assert.ts";
 
@@ -39,11 +41,19 @@ export type SharedPrefixBatch = { prefix: TokenBatch; parts: SequenceBatch[] };
 /**
  * `checkpoint`: recompute decoder layers in the backward pass (`ForwardInput.checkpoint`).
  * `vocabBlock`: vocabulary entries per block of the LM-head backward (default `VOCAB_BLOCK`).
+ * `keepProbsBytes`: the most softmax the forward keeps for the backward (default `KEEP_PROBS_BYTES`).
  */
-export type LogprobOptions = { temperature: number; chunkRows: number; adapters?: Adapters; checkpoint?: boolean; vocabBlock?: number };
+export type LogprobOptions = { temperature: number; chunkRows: number; adapters?: Adapters; checkpoint?: boolean; vocabBlock?: number; keepProbsBytes?: number };
 
 /** 16,384 outputs of a 896-wide head are 58 MB per copy. */
 export const VOCAB_BLOCK = 16384;
+
+/**
+ * The forward pass keeps the softmax of the sampled positions for the backward pass when it takes
+ * at most this much ([M, V] float32): 512 positions of a 151,936 vocabulary are 311 MB and save a
+ * third of the head's products (the backward otherwise recomputes the logits).
+ */
+export const KEEP_PROBS_BYTES = 320 * 2 ** 20;
 
 /** [start, size] of each run of `chunk` rows among `rows`. */
 function rowChunks(rows: number, chunk: number): [number, number][] {
@@ -55,15 +65,17 @@ function outputRows(head: Weight, ids: tf.Tensor1D): tf.Tensor2D {
   return (head.layout === "out-in" ? tf.gather(head.t, ids) : swapLast(tf.gather(head.t, ids, 1))) as tf.Tensor2D;
 }
 
-/** h: [m, C] → [m, 3] (log-prob of target, entropy, logsumexp) for one chunk; no tape needed inside. */
-function chunkStats(h: tf.Tensor2D, targets: tf.Tensor1D, head: Weight, invTemp: number) {
+/**
+ * h: [m, C] → [m, 3] (log-prob of target, entropy, logsumexp) for one chunk, and its softmax [m, V]
+ * when `keepProbs` (for the backward pass, which otherwise recomputes it); no tape needed inside.
+ */
+function chunkStats(h: tf.Tensor2D, targets: tf.Tensor1D, head: Weight, invTemp: number, keepProbs: boolean) {
   return tf.tidy(() => {
-    const z = applyWeight(h, head).mul(invTemp); // [m, V]
-    const lse = tf.logSumExp(z, 1, true); // [m, 1]
-    const logp = z.sub(lse);
+    const y = applyWeight(h, head); // [m, V]; z = y / τ
+    const lse = logSumExpRows(y, invTemp); // [m]
     const picked = h.mul(outputRows(head, targets)).sum(1).mul(invTemp); // [m] = z[y]
-    const entropy = logp.exp().mul(logp).sum(1).neg();
-    return tf.stack([picked.sub(lse.reshape([-1])), entropy, lse.reshape([-1])], 1) as tf.Tensor2D;
+    const stats = tf.stack([picked.sub(lse), entropyRows(y, lse, invTemp), lse], 1) as tf.Tensor2D;
+    return { stats, probs: keepProbs ? softmaxProbs(y, lse, invTemp) : undefined };
   });
 }
 
@@ -90,7 +102,7 @@ type GradOptions = { invTemp: number; chunkRows: number; vocabBlock: number; wit
  * a [chunkRows, vocabBlock] slice of probabilities and one block of the head (two copies) are
  * alive: for a 151k vocabulary, ≈ 120 MB instead of a 545 MB transposed head.
  */
-function headGrad(h: tf.Tensor2D, lse: tf.Tensor1D, targets: tf.Tensor1D, dy: tf.Tensor1D, head: Weight, o: GradOptions) {
+function headGrad(h: tf.Tensor2D, lse: tf.Tensor1D, targets: tf.Tensor1D, dy: tf.Tensor1D, head: Weight, o: GradOptions, probs?: tf.Tensor2D[]) {
   const vocab = weightDims(head).outDim;
   const chunks = rowChunks(h.shape[0], o.chunkRows);
   const scale = tf.tidy(() => dy.mul(o.invTemp).reshape([-1, 1])); // [M, 1]
@@ -104,8 +116,11 @@ function headGrad(h: tf.Tensor2D, lse: tf.Tensor1D, targets: tf.Tensor1D, dy: tf
       const next = tf.tidy(() => {
         const hs = h.slice([s, 0], [m, -1]);
         const isFast = block.cols === undefined; // native products: no transposed copies
-        const z = (isFast ? tf.matMul(hs, block.rows, false, true) : swapLast(tf.matMul(block.rows, swapLast(hs)))).mul(o.invTemp); // [m, n]
-        const p = z.sub(lse.slice([s], [m]).reshape([-1, 1])).exp(); // softmax over the whole vocabulary
+        // softmax over the whole vocabulary: kept by the forward pass, or recomputed (the same bits:
+        // each logit is the same product, its sum over C in the same order)
+        const p = probs
+          ? probs[c].slice([0, v0], [m, n])
+          : softmaxProbs((isFast ? tf.matMul(hs, block.rows, false, true) : swapLast(tf.matMul(block.rows, swapLast(hs)))) as tf.Tensor2D, lse.slice([s], [m]), o.invTemp);
         const e = expected[c].add(isFast ? tf.matMul(p, block.rows) : swapLast(tf.matMul(block.cols!, swapLast(p)))); // [m, C]
         if (!o.withHead) return { e };
         // ∂lp_i/∂W = h_i ⊗ (onehot(y_i) − p_i) / τ; targets outside the block one-hot to zeros
@@ -140,15 +155,18 @@ function headLogprobs(hidden: tf.Tensor2D, targets: tf.Tensor1D, model: QwenMode
   const withHead = isTrainable(head.t);
   const invTemp = 1 / opts.temperature;
   const chunks = rowChunks(hidden.shape[0], opts.chunkRows);
+  const keepProbs = hidden.shape[0] * weightDims(head).outDim * 4 <= (opts.keepProbsBytes ?? KEEP_PROBS_BYTES);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [h, save] = [args[0], args[args.length - 1]] as [tf.Tensor2D, tf.GradSaveFunc];
-    const stats = tf.concat(chunks.map(([s, m]) => chunkStats(h.slice([s, 0], [m, -1]), targets.slice([s], [m]), head, invTemp)));
+    const parts = chunks.map(([s, m]) => chunkStats(h.slice([s, 0], [m, -1]), targets.slice([s], [m]), head, invTemp, keepProbs));
+    const stats = tf.concat(parts.map((p) => p.stats));
     const lse = stats.slice([0, 2], [-1, 1]).reshape([-1]);
-    save([h, lse, targets]); // targets too: the caller's may be gone by the backward pass
-    const gradFunc = (dy: tf.Tensor, [sh, slse, stargets]: tf.Tensor[]) => {
+    const probs = keepProbs ? parts.map((p) => p.probs!) : [];
+    save([h, lse, targets, ...probs]); // targets too: the caller's may be gone by the backward pass
+    const gradFunc = (dy: tf.Tensor, [sh, slse, stargets, ...sprobs]: tf.Tensor[]) => {
       const dLogprob = dy.slice([0, 0], [-1, 1]).reshape([-1]) as tf.Tensor1D; // column 1 (entropy) has no gradient
       const o = { invTemp, chunkRows: opts.chunkRows, vocabBlock: opts.vocabBlock ?? VOCAB_BLOCK, withHead };
-      return headGrad(sh as tf.Tensor2D, slse as tf.Tensor1D, stargets as tf.Tensor1D, dLogprob, head, o);
+      return headGrad(sh as tf.Tensor2D, slse as tf.Tensor1D, stargets as tf.Tensor1D, dLogprob, head, o, keepProbs ? (sprobs as tf.Tensor2D[]) : undefined);
     };
     return { value: stats.slice([0, 0], [-1, 2]), gradFunc };
   }) as (...inputs: tf.Tensor[]) => tf.Tensor2D;

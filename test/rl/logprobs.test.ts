@@ -124,6 +124,23 @@ describe.each(LAYOUTS)("sampledLogprobs, weights stored %s", (layout) => {
     disposeModel(full.model);
   });
 
+  it("the softmax kept by the forward pass gives the bits of the backward's recompute (LoRA and full fine-tune)", () => {
+    const full = trainableCopy(model);
+    const weights = tf.tensor1d([0.5, -1, 2, 1, -0.3, 0.8]);
+    for (const [m, vs, ad] of [[model, vars, adapters], [full.model, full.variables, undefined]] as const) {
+      const f = (keepProbsBytes: number) => tf.variableGrads(() => sampledLogprobs(m, batch, { temperature: TEMPERATURE, chunkRows: 4, vocabBlock: 7, adapters: ad, keepProbsBytes }).logprobs.mul(weights).sum() as tf.Scalar, [...vs]);
+      const before = tf.memory().numTensors;
+      const [kept, recomputed] = [f(1 << 30), f(0)];
+      const bits = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer);
+      expect(bits(kept.value).equals(bits(recomputed.value))).toBe(true);
+      for (const v of vs) expect(bits(kept.grads[v.name]).equals(bits(recomputed.grads[v.name])), v.name).toBe(true);
+      tf.dispose([kept.value, recomputed.value, ...Object.values(kept.grads), ...Object.values(recomputed.grads)]);
+      expect(tf.memory().numTensors).toBe(before); // the kept softmax is released with the tape
+    }
+    tf.dispose(weights);
+    disposeModel(full.model);
+  });
+
   it("with gradient checkpointing, the same values and the same gradients (LoRA and full fine-tune)", () => {
     const full = trainableCopy(model);
     const weights = tf.tensor1d([0.5, -1, 2, 1, -0.3, 0.8]);
