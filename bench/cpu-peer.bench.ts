@@ -14,13 +14,15 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
-import { createLora, disposeLora } from "../src/lora/lora.ts";
+import { createLora, disposeLora, type LoraConfig } from "../src/lora/lora.ts";
 import { initBackend } from "../src/model/backend.ts";
 import { generate } from "../src/model/generate.ts";
 import { nativeAddon, setNativeThreads } from "../src/model/native-kernels.ts";
 import { ensureTinyModel } from "../src/model/tiny-model.ts";
 import { disposeModel, loadModel, type QwenModel } from "../src/model/weights.ts";
+import type { GradientTask } from "../src/rl/gradients.ts";
 import { sampledLogprobs, type SequenceBatch } from "../src/rl/logprobs.ts";
+import { startPool } from "../src/rl/pool.ts";
 import { seededRng } from "../src/util/rng.ts";
 import { QWEN25_05B_CONFIG, randomModel } from "./random-model.ts";
 
@@ -94,7 +96,43 @@ async function trainPass(model: QwenModel): Promise<number> {
   return (n * t) / s;
 }
 
-async function trirlSide(model: QwenModel): Promise<Record<string, number>> {
+/**
+ * The same pass as the trainer runs it on this box: split by micro-batch (two of four sequences)
+ * over its pool of `cores` threads (rl/pool.ts: this thread plus workers, each with its own copy of
+ * the model and one core's products), the gradients summed in micro-batch order. Only for a model
+ * the workers can load from a folder (the tiny one).
+ */
+async function poolTrainPass(model: QwenModel, dir: string): Promise<number> {
+  const { sequences: n, length: t, sampled, loraRank } = WORK.train;
+  const config = { rank: loraRank, alpha: 2 * loraRank, dropout: 0, targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as LoraConfig["targets"] };
+  const lora = createLora(model, config, 0);
+  const pool = await startPool(cores, "wasm");
+  try {
+    await pool.load(dir);
+    const episodes = Array.from({ length: n }, (_, r) => ({
+      tokens: Int32Array.from({ length: t }, (_, i) => ((r * t + i) * 7919) % model.config.vocabSize),
+      sampled: Uint8Array.from({ length: t }, (_, i) => Number(i >= t - sampled)),
+      logprobs: new Float32Array(t),
+    }));
+    const half = n / 2;
+    const task: GradientTask = {
+      objective: "nll", microBatches: [0, half].map((s) => ({ episodes: episodes.slice(s, s + half), advantages: Array(half).fill(0) })),
+      tokens: n * sampled, episodeCount: n, temperature: 1, padId: 0, chunkRows: 256,
+    };
+    const phase = await pool.gradients({ model, adapters: lora.adapters, variables: lora.variables, spec: { kind: "lora", config } }, task);
+    const pass = () => phase.run((r) => tf.dispose(r.grads));
+    for (let i = 0; i < 4; i++) await pass(); // the workers' first passes compile their code paths: ≈ 2× slower
+    const s = await seconds(pass);
+    await phase.end();
+    return (n * t) / s;
+  } finally {
+    await pool.close();
+    setNativeThreads(cores);
+    disposeLora(lora);
+  }
+}
+
+async function trirlSide(model: QwenModel, dir?: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const batch of WORK.prefillBatches) out[`prefill_tok_s_b${batch}`] = (batch * WORK.prompt) / (await seconds(() => gen(model, batch, 1)));
   for (const batch of WORK.decodeBatches) {
@@ -103,6 +141,7 @@ async function trirlSide(model: QwenModel): Promise<Record<string, number>> {
     out[`decode_tok_s_b${batch}`] = (batch * WORK.newTokens) / Math.max(whole - prefill, 1e-9);
   }
   out.train_tok_s = await trainPass(model);
+  if (dir && cores > 1) out.train_pool_tok_s = await poolTrainPass(model, dir);
   return out;
 }
 
@@ -157,17 +196,19 @@ async function main() {
   const rows: [string, number, number | undefined][] = WORK.matmul.map((n) => [`matmul ${n}² (GFLOP/s)`, ours[`matmul_gflops_n${n}`], undefined]);
   const models: Record<string, unknown> = {};
   for (const which of args.models!.split(",")) {
-    const model = which === "tiny" ? loadModel(ensureTinyModel()) : randomModel({ ...QWEN25_05B_CONFIG, num_hidden_layers: Number(args.layers) }, 0);
+    const dir = which === "tiny" ? ensureTinyModel() : undefined;
+    const model = dir ? loadModel(dir) : randomModel({ ...QWEN25_05B_CONFIG, num_hidden_layers: Number(args.layers) }, 0);
     const name = which === "tiny" ? "tiny" : `0.5B shape, ${args.layers} layers`;
     let [mine, peer]: [Record<string, number>, Record<string, number> | undefined] = [{}, undefined];
     for (let r = 0; r < repeat; r++) {
       if (repeat > 1) console.error(`${name}: run ${r + 1} of ${repeat}`);
-      mine = bestOf(mine, await trirlSide(model));
+      mine = bestOf(mine, await trirlSide(model, dir));
       if (python) peer = bestOf(peer ?? {}, peerSide(python, model));
     }
     models[name] = { trirl: mine, pytorch: peer };
     if (peer && rows.every((r) => r[2] === undefined)) WORK.matmul.forEach((n, i) => (rows[i][2] = peer[`matmul_gflops_n${n}`]));
-    for (const key of Object.keys(mine)) rows.push([`${name}: ${key.replace(/_tok_s_b(\d+)/, ", batch $1 (tok/s)").replace("train_tok_s", "LoRA training pass (tok/s)")}`, mine[key], peer?.[key]]);
+    const label = (key: string) => key.replace(/_tok_s_b(\d+)/, ", batch $1 (tok/s)").replace("train_pool_tok_s", `LoRA training pass, the trainer's ${cores} threads (tok/s)`).replace("train_tok_s", "LoRA training pass (tok/s)");
+    for (const key of Object.keys(mine)) rows.push([`${name}: ${label(key)}`, mine[key], peer?.[key === "train_pool_tok_s" ? "train_tok_s" : key]]);
     disposeModel(model);
   }
   report.models = models;

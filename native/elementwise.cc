@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -75,32 +76,52 @@ void expArray(const float* x, float* y, size_t count) {
 
 namespace {
 
-// One row of softmaxRows; `t` and `e` are scratch of `cols` floats each.
-void softmaxRow(SoftmaxMode mode, const float* y, float l, float* out, int cols, float invTemp, float* t, float* e) {
-  for (int j = 0; j < cols; j++) t[j] = y[j] * invTemp;  // Mul (× 1 leaves every value as it is)
+constexpr int kRowsAtOnce = 4;
+
+// Up to kRowsAtOnce rows of softmaxRows. Each row's sums are left to right; four rows go side by
+// side, so four independent chains of additions keep the adder busy (one chain waits ≈ 4 cycles
+// per addition). `t` and `e` are scratch of kRowsAtOnce × cols floats each.
+void softmaxRowGroup(SoftmaxMode mode, const float* y, const float* lse, float* out, int rows, int cols, float invTemp, float* t, float* e) {
+  const size_t n = (size_t)cols;
+  float* tr[kRowsAtOnce];
+  float* er[kRowsAtOnce];
+  for (int r = 0; r < kRowsAtOnce; r++) {  // rows past `rows` repeat the last one; their results are dropped
+    const int src = r < rows ? r : rows - 1;
+    tr[r] = t + r * n, er[r] = e + r * n;
+    for (size_t j = 0; j < n; j++) tr[r][j] = y[src * n + j] * invTemp;  // Mul (× 1 leaves every value as it is)
+  }
+  float sum[kRowsAtOnce] = {0.f, 0.f, 0.f, 0.f};
   if (mode == SoftmaxMode::kStats) {
-    float mx = t[0];
-    for (int j = 1; j < cols; j++)
-      if (t[j] > mx) mx = t[j];
-    for (int j = 0; j < cols; j++) t[j] = t[j] - mx;
-    expArray(t, t, (size_t)cols);
-    float sum = 0.f;
-    for (int j = 0; j < cols; j++) sum += t[j];
-    out[0] = mx, out[1] = sum;
+    float mx[kRowsAtOnce];
+    for (int r = 0; r < kRowsAtOnce; r++) mx[r] = tr[r][0];
+    for (size_t j = 1; j < n; j++)
+      for (int r = 0; r < kRowsAtOnce; r++)
+        if (tr[r][j] > mx[r]) mx[r] = tr[r][j];
+    for (int r = 0; r < kRowsAtOnce; r++) {
+      for (size_t j = 0; j < n; j++) tr[r][j] = tr[r][j] - mx[r];
+      expArray(tr[r], tr[r], n);
+    }
+    for (size_t j = 0; j < n; j++)
+      for (int r = 0; r < kRowsAtOnce; r++) sum[r] += tr[r][j];
+    for (int r = 0; r < rows; r++) out[2 * r] = mx[r], out[2 * r + 1] = sum[r];
     return;
   }
-  for (int j = 0; j < cols; j++) t[j] = t[j] - l;  // log p
-  if (mode == SoftmaxMode::kProbs) {
-    expArray(t, out, (size_t)cols);
-    return;
+  for (int r = 0; r < kRowsAtOnce; r++) {
+    const float l = lse[r < rows ? r : rows - 1];
+    for (size_t j = 0; j < n; j++) tr[r][j] = tr[r][j] - l;  // log p
+    if (mode == SoftmaxMode::kProbs) {
+      if (r < rows) expArray(tr[r], out + r * n, n);
+    } else {
+      expArray(tr[r], er[r], n);  // p
+    }
   }
-  expArray(t, e, (size_t)cols);  // p
-  float sum = 0.f;
-  for (int j = 0; j < cols; j++) {
-    const float term = e[j] * t[j];
-    sum += term;
-  }
-  out[0] = sum;
+  if (mode == SoftmaxMode::kProbs) return;
+  for (size_t j = 0; j < n; j++)
+    for (int r = 0; r < kRowsAtOnce; r++) {
+      const float term = er[r][j] * tr[r][j];
+      sum[r] += term;
+    }
+  for (int r = 0; r < rows; r++) out[r] = sum[r];
 }
 
 }  // namespace
@@ -108,10 +129,12 @@ void softmaxRow(SoftmaxMode mode, const float* y, float l, float* out, int cols,
 void softmaxRows(SoftmaxMode mode, const float* y, const float* lse, float* out, int rows, int cols, float invTemp, int threads) {
   if (rows <= 0 || cols <= 0) return;
   const size_t width = mode == SoftmaxMode::kStats ? 2 : mode == SoftmaxMode::kEntropy ? 1 : (size_t)cols;
-  parallelFor(rows, threads, [&](int r) {
+  parallelFor((rows + kRowsAtOnce - 1) / kRowsAtOnce, threads, [&](int g) {
     thread_local std::vector<float> scratch;  // kept: a fresh one per call costs page faults
-    if (scratch.size() < 2 * (size_t)cols) scratch.resize(2 * (size_t)cols);
-    softmaxRow(mode, y + (size_t)r * cols, lse ? lse[r] : 0.f, out + r * width, cols, invTemp, scratch.data(), scratch.data() + cols);
+    if (scratch.size() < 2 * kRowsAtOnce * (size_t)cols) scratch.resize(2 * kRowsAtOnce * (size_t)cols);
+    const int r0 = g * kRowsAtOnce;
+    softmaxRowGroup(mode, y + (size_t)r0 * cols, lse ? lse + r0 : nullptr, out + r0 * width, std::min(kRowsAtOnce, rows - r0), cols, invTemp,
+                    scratch.data(), scratch.data() + kRowsAtOnce * (size_t)cols);
   });
 }
 

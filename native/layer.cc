@@ -42,8 +42,11 @@ void gemm(const float* a, const float* b, float* c, int m, int n, int k, bool tr
 void linearRows(const float* x, int m, const LinearW& l, float* y, int threads) {
   gemm(x, l.w, y, m, l.out, l.in, l.transW, threads);
   const size_t n = (size_t)m * l.out;
-  if (l.bias)
-    for (size_t i = 0; i < n; i++) y[i] = y[i] + l.bias[i % l.out];
+  if (l.bias)  // row by row: an index modulo the width kept this loop from vectorising
+    for (int r = 0; r < m; r++) {
+      float* yr = y + (size_t)r * l.out;
+      for (int j = 0; j < l.out; j++) yr[j] = yr[j] + l.bias[j];
+    }
   if (!l.aT) return;
   Scratch& s = scratch();
   float* xa = sized(s.loraA, (size_t)m * l.rank);
