@@ -72,7 +72,7 @@ const prompts = (batch: number, vocab: number) => Array.from({ length: batch }, 
 const gen = (model: QwenModel, batch: number, maxNewTokens: number) =>
   generate(model, prompts(batch, model.config.vocabSize), { temperature: 0, topK: 0, topP: 1, maxNewTokens, stopIds: [], rngs: prompts(batch, 1).map((_, r) => seededRng(r)) });
 
-/** One LoRA training pass as the trainer runs it: log-probs at the sampled positions only, gradients of the adapters. */
+/** Seconds of one LoRA training pass as the trainer runs it: log-probs at the sampled positions only, gradients of the adapters. */
 async function trainPass(model: QwenModel): Promise<number> {
   const { sequences: n, length: t, sampled, loraRank } = WORK.train;
   const lora = createLora(model, { rank: loraRank, alpha: 2 * loraRank, dropout: 0, targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] }, 0);
@@ -93,7 +93,7 @@ async function trainPass(model: QwenModel): Promise<number> {
   const s = await seconds(pass);
   tf.dispose(Object.values(batch));
   disposeLora(lora);
-  return (n * t) / s;
+  return s;
 }
 
 /**
@@ -102,7 +102,7 @@ async function trainPass(model: QwenModel): Promise<number> {
  * the model and one core's products), the gradients summed in micro-batch order. Only for a model
  * the workers can load from a folder (the tiny one).
  */
-async function poolTrainPass(model: QwenModel, dir: string): Promise<number> {
+async function poolTrainPass(model: QwenModel, dir: string): Promise<number> { // seconds
   const { sequences: n, length: t, sampled, loraRank } = WORK.train;
   const config = { rank: loraRank, alpha: 2 * loraRank, dropout: 0, targets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as LoraConfig["targets"] };
   const lora = createLora(model, config, 0);
@@ -124,7 +124,7 @@ async function poolTrainPass(model: QwenModel, dir: string): Promise<number> {
     for (let i = 0; i < 4; i++) await pass(); // the workers' first passes compile their code paths: ≈ 2× slower
     const s = await seconds(pass);
     await phase.end();
-    return (n * t) / s;
+    return s;
   } finally {
     await pool.close();
     setNativeThreads(cores);
@@ -132,16 +132,25 @@ async function poolTrainPass(model: QwenModel, dir: string): Promise<number> {
   }
 }
 
-async function trirlSide(model: QwenModel, dir?: string): Promise<Record<string, number>> {
+/**
+ * trirl's side once. `fastest` keeps each timing's fastest over the repeats (updated in place) and
+ * the rates come from it: a decode rate is the difference of two timings (prefill and prefill +
+ * decode), so the fastest of each is taken, never the highest of several noisy differences.
+ */
+async function trirlSide(model: QwenModel, dir: string | undefined, fastest: Record<string, number>): Promise<Record<string, number>> {
+  const time = async (key: string, f: () => Promise<unknown> | unknown) => {
+    fastest[key] = Math.min(fastest[key] ?? Infinity, await seconds(f));
+  };
+  for (const batch of new Set([...WORK.prefillBatches, ...WORK.decodeBatches])) await time(`prefill_b${batch}`, () => gen(model, batch, 1));
+  for (const batch of WORK.decodeBatches) await time(`whole_b${batch}`, () => gen(model, batch, 1 + WORK.newTokens));
+  fastest.trainPass = Math.min(fastest.trainPass ?? Infinity, await trainPass(model));
+  if (dir && cores > 1) fastest.trainPool = Math.min(fastest.trainPool ?? Infinity, await poolTrainPass(model, dir));
   const out: Record<string, number> = {};
-  for (const batch of WORK.prefillBatches) out[`prefill_tok_s_b${batch}`] = (batch * WORK.prompt) / (await seconds(() => gen(model, batch, 1)));
-  for (const batch of WORK.decodeBatches) {
-    const prefill = await seconds(() => gen(model, batch, 1));
-    const whole = await seconds(() => gen(model, batch, 1 + WORK.newTokens));
-    out[`decode_tok_s_b${batch}`] = (batch * WORK.newTokens) / Math.max(whole - prefill, 1e-9);
-  }
-  out.train_tok_s = await trainPass(model);
-  if (dir && cores > 1) out.train_pool_tok_s = await poolTrainPass(model, dir);
+  for (const batch of WORK.prefillBatches) out[`prefill_tok_s_b${batch}`] = (batch * WORK.prompt) / fastest[`prefill_b${batch}`];
+  for (const batch of WORK.decodeBatches) out[`decode_tok_s_b${batch}`] = (batch * WORK.newTokens) / Math.max(fastest[`whole_b${batch}`] - fastest[`prefill_b${batch}`], 1e-9);
+  const tokens = WORK.train.sequences * WORK.train.length;
+  out.train_tok_s = tokens / fastest.trainPass;
+  if (fastest.trainPool) out.train_pool_tok_s = tokens / fastest.trainPool;
   return out;
 }
 
@@ -200,9 +209,10 @@ async function main() {
     const model = dir ? loadModel(dir) : randomModel({ ...QWEN25_05B_CONFIG, num_hidden_layers: Number(args.layers) }, 0);
     const name = which === "tiny" ? "tiny" : `0.5B shape, ${args.layers} layers`;
     let [mine, peer]: [Record<string, number>, Record<string, number> | undefined] = [{}, undefined];
+    const fastest: Record<string, number> = {};
     for (let r = 0; r < repeat; r++) {
       if (repeat > 1) console.error(`${name}: run ${r + 1} of ${repeat}`);
-      mine = bestOf(mine, await trirlSide(model, dir));
+      mine = await trirlSide(model, dir, fastest);
       if (python) peer = bestOf(peer ?? {}, peerSide(python, model));
     }
     models[name] = { trirl: mine, pytorch: peer };

@@ -96,19 +96,32 @@ function splitBatchMatMul(original: tf.KernelFunc) {
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-/** Contiguous runs of the last axis: calls `copy(from, to, length)` in element offsets for every index of the leading axes. */
+/**
+ * Contiguous runs of a slice: calls `copy(from, to, length)` in element offsets for every index of
+ * the leading axes. Trailing axes taken whole merge into one run with the axis before them (a
+ * block of whole rows is one copy).
+ */
 function forEachRun(shape: readonly number[], begin: readonly number[], size: readonly number[], copy: (from: number, to: number, length: number) => void): void {
-  const rank = shape.length;
   const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
-  const run = size[rank - 1];
-  const runs = size.slice(0, -1).reduce((a, b) => a * b, 1);
-  const index = new Array(Math.max(rank - 1, 0)).fill(0);
+  let k = shape.length - 1; // the run's axis
+  while (k > 0 && begin[k] === 0 && size[k] === shape[k]) k--;
+  const run = size.slice(k).reduce((a, b) => a * b, 1);
+  const runs = size.slice(0, k).reduce((a, b) => a * b, 1);
+  const index = new Array(k).fill(0);
   for (let r = 0; r < runs; r++) {
-    let from = begin[rank - 1];
-    for (let d = 0; d < rank - 1; d++) from += (begin[d] + index[d]) * strides[d];
+    let from = begin[k] * strides[k];
+    for (let d = 0; d < k; d++) from += (begin[d] + index[d]) * strides[d];
     copy(from, r * run, run);
-    for (let d = rank - 2; d >= 0 && ++index[d] === size[d]; d--) index[d] = 0;
+    for (let d = k - 1; d >= 0 && ++index[d] === size[d]; d--) index[d] = 0;
   }
+}
+
+type Floats = ReturnType<BackendWasm["typedArrayFromHeap"]>;
+
+/** dst[to …] = src[from …], n elements: a plain loop for short runs (a subarray view per run cost more than the copy). */
+function copyRun(src: Floats, from: number, dst: Floats, to: number, n: number): void {
+  if (n >= 64) dst.set(src.subarray(from, from + n), to);
+  else for (let i = 0; i < n; i++) dst[to + i] = src[from + i];
 }
 
 function fastSlice(original: tf.KernelFunc) {
@@ -121,7 +134,7 @@ function fastSlice(original: tf.KernelFunc) {
     const out = backend.makeOutput(size_, x.dtype);
     if (size_.some((d) => d === 0)) return out;
     const [src, dst] = [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out)]; // views after the allocation
-    forEachRun(x.shape, begin_, size_, (from, to, n) => dst.set(src.subarray(from, from + n), to));
+    forEachRun(x.shape, begin_, size_, (from, to, n) => copyRun(src, from, dst, to, n));
     return out;
   };
 }
@@ -144,9 +157,34 @@ function fastConcat(original: tf.KernelFunc) {
     inputs.forEach((t, i) => {
       const src = backend.typedArrayFromHeap(t);
       const offset = inners.slice(0, i).reduce((a, b) => a + b, 0);
-      for (let o = 0; o < outer; o++) dst.set(src.subarray(o * inners[i], (o + 1) * inners[i]), o * width + offset);
+      for (let o = 0; o < outer; o++) copyRun(src, o * inners[i], dst, o * width + offset, inners[i]);
     });
     return out;
+  };
+}
+
+/**
+ * SplitV as slices through the fast Slice above: tfjs-wasm's SplitV calls its own Slice, which
+ * reads the whole input out of the heap once per piece (RoPE's split of q and k, and Concat's
+ * gradient, in every taped layer).
+ */
+function fastSplitV(original: tf.KernelFunc) {
+  return (args: KernelArgs): tf.TensorInfo[] => {
+    const backend = args.backend as BackendWasm;
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === "string" || x.dtype === "complex64" || x.shape.length === 0) return original(args as never) as tf.TensorInfo[];
+    const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+    const $axis = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, $axis);
+    const outs = sizes.map((n) => backend.makeOutput(x.shape.map((d, i) => (i === $axis ? n : d)), x.dtype));
+    const src = backend.typedArrayFromHeap(x); // views after every allocation
+    let offset = 0;
+    outs.forEach((out, k) => {
+      const dst = backend.typedArrayFromHeap(out);
+      if (dst.length > 0) forEachRun(x.shape, x.shape.map((_, i) => (i === $axis ? offset : 0)), out.shape, (from, to, n) => copyRun(src, from, dst, to, n));
+      offset += sizes[k];
+    });
+    return outs;
   };
 }
 
@@ -191,7 +229,7 @@ export function registerWasmKernels(): void {
   const bmm = tf.getKernel(tf.BatchMatMul, "wasm")!;
   tf.unregisterKernel(tf.BatchMatMul, "wasm");
   tf.registerKernel({ ...bmm, kernelFunc: splitBatchMatMul(bmm.kernelFunc) as tf.KernelFunc });
-  for (const [name, wrap] of [[tf.Slice, fastSlice], [tf.Concat, fastConcat], [tf.GatherV2, fastGather], [tf.Exp, preferNative(nativeExp)]] as const) {
+  for (const [name, wrap] of [[tf.Slice, fastSlice], [tf.Concat, fastConcat], [tf.SplitV, fastSplitV], [tf.GatherV2, fastGather], [tf.Exp, preferNative(nativeExp)]] as const) {
     const kernel = tf.getKernel(name, "wasm")!;
     tf.unregisterKernel(name, "wasm");
     tf.registerKernel({ ...kernel, kernelFunc: wrap(kernel.kernelFunc) as tf.KernelFunc });

@@ -26,7 +26,7 @@ describe("wasm backend", () => {
     tf.dispose([x, idx, w, grad]);
   });
 
-  it("slice and concat (our copies of the output's runs) give the values of hand-written index arithmetic", async () => {
+  it("slice, split and concat (our copies of the output's runs) give the values of hand-written index arithmetic", async () => {
     const shape = [3, 4, 5, 6];
     const values = Float32Array.from({ length: 360 }, (_, i) => i);
     const x = tf.tensor(values, shape);
@@ -35,6 +35,22 @@ describe("wasm backend", () => {
     const want: number[] = [];
     for (let i = 1; i < 3; i++) for (let j = 0; j < 4; j++) for (let k = 2; k < 4; k++) for (let l = 1; l < 5; l++) want.push(at(i, j, k, l));
     expect([...(await tf.slice(x, [1, 0, 2, 1], [2, -1, 2, 4]).data())]).toEqual(want);
+    // whole trailing axes merge into longer runs: every element still by its index
+    const pick = (begin: number[], size: number[]) => {
+      const out: number[] = [];
+      for (let i = 0; i < size[0]; i++) for (let j = 0; j < size[1]; j++) for (let k = 0; k < size[2]; k++) for (let l = 0; l < size[3]; l++) out.push(at(begin[0] + i, begin[1] + j, begin[2] + k, begin[3] + l));
+      return out;
+    };
+    expect([...(await tf.slice(x, [1, 1, 0, 0], [2, 2, 5, 6]).data())]).toEqual(pick([1, 1, 0, 0], [2, 2, 5, 6]));
+    expect([...(await tf.slice(x, [0, 0, 1, 0], [3, 4, 3, 6]).data())]).toEqual(pick([0, 0, 1, 0], [3, 4, 3, 6]));
+    expect([...(await tf.slice(x, [2, 0, 0, 0], [1, 4, 5, 6]).data())]).toEqual(pick([2, 0, 0, 0], [1, 4, 5, 6]));
+    // split (its own kernel, SplitV) on the last and on the first axis
+    const [p, q] = tf.split(x, [2, 4], 3);
+    expect([...(await p.data())]).toEqual(pick([0, 0, 0, 0], [3, 4, 5, 2]));
+    expect([...(await q.data())]).toEqual(pick([0, 0, 0, 2], [3, 4, 5, 4]));
+    const thirds = tf.split(x, 3, 0);
+    for (const [i, t] of thirds.entries()) expect([...(await t.data())]).toEqual(pick([i, 0, 0, 0], [1, 4, 5, 6]));
+    tf.dispose([p, q, ...thirds]);
     expect([...(await tf.slice(tf.tensor1d([5, 6, 7, 8], "int32"), [1], [2]).data())]).toEqual([6, 7]);
     expect(tf.slice(x, [0, 0, 0, 0], [0, 4, 5, 6]).shape).toEqual([0, 4, 5, 6]);
     const a = tf.tensor2d([[1, 2], [3, 4]]), b = tf.tensor2d([[5], [6]]), e = tf.zeros([2, 0]);
