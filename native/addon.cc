@@ -86,31 +86,9 @@ napi_value Exp(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// softmaxRows(heap, ints, invTemp): ints [mode, y, lse (−1: none), out, rows, cols, threads] (elementwise.h).
-napi_value SoftmaxRows(napi_env env, napi_callback_info info);
-
 // Whether [offset, offset + count) lies in the heap (an absent operand, offset −1, counts as inside).
 bool inHeap(int64_t offset, int64_t count, size_t heapFloats) {
   return offset == -1 || (offset >= 0 && count >= 0 && (uint64_t)(offset + count) <= heapFloats);
-}
-
-napi_value SoftmaxRows(napi_env env, napi_callback_info info) {
-  napi_value args[3];
-  float* f = nullptr;
-  size_t heapFloats = 0;
-  if (!heapCall(env, info, 3, args, &f, &heapFloats, "softmaxRows expects (heap, ints, invTemp)")) return nullptr;
-  size_t length = 0;
-  const int32_t* d = nullptr;
-  if (!typedArg(env, args[1], napi_int32_array, &d, &length) || length != 7) return fail(env, "softmaxRows: ints must be an Int32Array of 7");
-  double invTemp = 1;
-  napi_get_value_double(env, args[2], &invTemp);
-  const int64_t mode = d[0], y = d[1], lse = d[2], out = d[3], rows = d[4], cols = d[5];
-  if (mode < 0 || mode > 2) return fail(env, "softmaxRows: unknown mode");
-  const int64_t outCount = mode == 0 ? 2 * rows : mode == 1 ? rows : rows * cols;
-  if (rows < 0 || cols < 0 || y < 0 || out < 0 || (mode != 0 && lse < 0) || !inHeap(y, rows * cols, heapFloats) || !inHeap(lse, rows, heapFloats) || !inHeap(out, outCount, heapFloats))
-    return fail(env, "softmaxRows reaches past the heap");
-  trirl::softmaxRows(static_cast<trirl::SoftmaxMode>(mode), f + y, lse < 0 ? nullptr : f + lse, f + out, (int)rows, (int)cols, (float)invTemp, threadsOf(d[6]));
-  return nullptr;
 }
 
 // rmsNorm(heap, x, w, y, rows, cols, eps): undefined — offsets in floats (fused.h).
@@ -185,6 +163,23 @@ bool layerCall(napi_env env, napi_callback_info info, size_t nInts, size_t nFloa
     return fail(env, std::string(name) + ": floats must be a Float64Array of " + std::to_string(nFloats)), false;
   *ops = Operands{f, heapFloats};
   return true;
+}
+
+// softmaxRows(heap, ints, floats): ints [mode, y, lse (−1: none), out, rows, cols, threads];
+// floats [invTemp] (elementwise.h).
+napi_value SoftmaxRows(napi_env env, napi_callback_info info) {
+  Operands o{};
+  const int32_t* d = nullptr;
+  const double* fl = nullptr;
+  if (!layerCall(env, info, 7, 1, &o, &d, &fl, "softmaxRows")) return nullptr;
+  const int64_t mode = d[0], rows = d[4], cols = d[5];
+  if (mode < 0 || mode > 2 || rows < 0 || cols < 0) return fail(env, "softmaxRows: bad mode or sizes");
+  const float* y = o.at(d[1], rows * cols);
+  const float* lse = o.at(d[2], rows, mode != 0);  // the stats need none
+  float* out = o.at(d[3], mode == 0 ? 2 * rows : mode == 1 ? rows : rows * cols);
+  if (!o.ok) return fail(env, "softmaxRows reaches past the heap");
+  trirl::softmaxRows(static_cast<trirl::SoftmaxMode>(mode), y, lse, out, (int)rows, (int)cols, (float)fl[0], threadsOf(d[6]));
+  return nullptr;
 }
 
 // attentionIn(heap, ints, floats): ints [x, normW, qNorm, kNorm, cos, sin, bias, pastK, pastV,

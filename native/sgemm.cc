@@ -129,28 +129,17 @@ void microKernelR(int kc, const float* const a[MR], size_t kStep, const float* b
   }
 }
 
-// The transposed-C kernel for the swapped product below: a whole-k chain from 0.
-__attribute__((target("avx2,fma")))
-void microKernelT(int kc, const float* const a[MR], const float* b, float* c, int ldc, int rows, int cols) {
-  switch (rows) {
-    case 6: return microKernelR<6, true>(kc, a, 1, b, NR, c, ldc, cols, false);
-    case 5: return microKernelR<5, true>(kc, a, 1, b, NR, c, ldc, cols, false);
-    case 4: return microKernelR<4, true>(kc, a, 1, b, NR, c, ldc, cols, false);
-    case 3: return microKernelR<3, true>(kc, a, 1, b, NR, c, ldc, cols, false);
-    case 2: return microKernelR<2, true>(kc, a, 1, b, NR, c, ldc, cols, false);
-    default: return microKernelR<1, true>(kc, a, 1, b, NR, c, ldc, cols, false);
-  }
-}
-
+// The micro-kernel for `rows` rows (1 … MR); kTransC: C written transposed (the swapped product).
+template <bool kTransC = false>
 __attribute__((target("avx2,fma")))
 void microKernel(int kc, const float* const a[MR], size_t kStep, const float* b, size_t ldb, float* c, int ldc, int rows, int cols, bool accumulate) {
   switch (rows) {
-    case 6: return microKernelR<6>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
-    case 5: return microKernelR<5>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
-    case 4: return microKernelR<4>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
-    case 3: return microKernelR<3>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
-    case 2: return microKernelR<2>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
-    default: return microKernelR<1>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
+    case 6: return microKernelR<6, kTransC>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
+    case 5: return microKernelR<5, kTransC>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
+    case 4: return microKernelR<4, kTransC>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
+    case 3: return microKernelR<3, kTransC>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
+    case 2: return microKernelR<2, kTransC>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
+    default: return microKernelR<1, kTransC>(kc, a, kStep, b, ldb, c, ldc, cols, accumulate);
   }
 }
 
@@ -247,7 +236,7 @@ void gemmSwapped(const Gemm& g, int j0, int j1) {
     const float* rowsB[MR];
     for (int r = 0; r < MR; r++) rowsB[r] = g.b + (size_t)(j + std::min(r, rows - 1)) * g.k;
     for (int q = 0; q < panels; q++)
-      microKernelT(g.k, rowsB, pa.data() + q * panelFloats, g.c + (size_t)q * NR * g.n + j, g.n, rows, std::min(NR, g.m - q * NR));
+      microKernel<true>(g.k, rowsB, 1, pa.data() + q * panelFloats, NR, g.c + (size_t)q * NR * g.n + j, g.n, rows, std::min(NR, g.m - q * NR), false);
   }
 }
 

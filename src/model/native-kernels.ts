@@ -17,7 +17,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 type Addon = {
   gemmBatch(heap: ArrayBufferLike, products: Int32Array, threads: number): void;
   exp(heap: ArrayBufferLike, from: number, to: number, count: number): void;
-  softmaxRows(heap: ArrayBufferLike, ints: Int32Array, invTemp: number): void;
+  softmaxRows(heap: ArrayBufferLike, ints: Int32Array, floats: Float64Array): void;
   rmsNorm(heap: ArrayBufferLike, x: number, w: number, y: number, rows: number, cols: number, eps: number): void;
   attentionHeads(heap: ArrayBufferLike, ints: Int32Array, eps: number, scale: number): void;
   attentionIn(heap: ArrayBufferLike, ints: Int32Array, floats: Float64Array): void;

@@ -22,7 +22,7 @@ function softmaxRowsKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInf
   const [rows, cols] = y.shape;
   const out = wasm.makeOutput(mode === "stats" ? [rows, 2] : mode === "entropy" ? [rows] : [rows, cols], "float32");
   const { heap, at } = heapOffsets(wasm, out);
-  nativeAddon()!.softmaxRows(heap, Int32Array.from([MODES[mode], at(y), at(lse), at(out), rows, cols, nativeThreadCount()]), invTemp);
+  nativeAddon()!.softmaxRows(heap, Int32Array.from([MODES[mode], at(y), at(lse), at(out), rows, cols, nativeThreadCount()]), Float64Array.of(invTemp));
   return out;
 }
 
